@@ -1,0 +1,64 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Wharf",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wharf", targets: ["wharf"]),
+        .library(name: "WharfCore", targets: ["WharfCore"]),
+        .library(name: "WharfRuntime", targets: ["WharfRuntime"]),
+        .library(name: "WharfProtocols", targets: ["WharfProtocols"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Our own declarations of the TensorFlow C API and ONNX Runtime C API pieces we call.
+        // Header only; links nothing: the runtimes are opened with dlopen at run time.
+        .target(name: "CWharfRuntimeABI"),
+        .target(name: "WharfCore"),
+        .target(
+            name: "WharfRuntime",
+            dependencies: [
+                "CWharfRuntimeABI",
+                "WharfCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "WharfProtocols", dependencies: ["WharfCore"]),
+        .executableTarget(
+            name: "wharf",
+            dependencies: [
+                "WharfCore",
+                "WharfRuntime",
+                "WharfProtocols",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "wharf-rawbench",
+            dependencies: ["WharfCore", "WharfRuntime"],
+            path: "Benchmarks/RawLatency"
+        ),
+        .target(
+            name: "WharfTesting",
+            dependencies: ["WharfCore", "WharfRuntime"],
+            path: "Tests/WharfTesting"
+        ),
+        .testTarget(name: "WharfCoreTests", dependencies: ["WharfCore", "WharfTesting"]),
+        .testTarget(name: "WharfProtocolsTests", dependencies: ["WharfProtocols", "WharfCore", "WharfTesting"]),
+        .testTarget(name: "WharfRuntimeTests", dependencies: ["WharfRuntime", "WharfCore", "CWharfRuntimeABI", "WharfTesting"]),
+        .testTarget(name: "WharfCLITests", dependencies: ["WharfTesting"]),
+    ]
+)
+
+for target in package.targets where target.name != "CWharfRuntimeABI" {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,288 @@
+"""Builds Wharf's test fixtures with real TensorFlow and tf2onnx.
+
+For every fixture it writes, under OUT/<name>/:
+  saved_model/   a TF2 SavedModel (tag "serve")
+  model.onnx     the same model converted with tf2onnx
+  cases.json     inputs, and the outputs Python TensorFlow and Python onnxruntime compute for them,
+                 plus each signature's declared inputs/outputs
+It also writes OUT/config_proto.json: ConfigProto settings and the bytes TensorFlow serializes
+them to, so Wharf's own ConfigProto builder can be checked byte for byte.
+
+Usage: python make_fixtures.py OUT
+"""
+
+import base64
+import json
+import os
+import shutil
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf2onnx  # noqa: E402
+
+SEED = 20261125
+OPSET = 17
+
+NP_DTYPE_NAMES = {
+    np.float16: "float16", np.float32: "float32", np.float64: "float64",
+    np.int8: "int8", np.int16: "int16", np.int32: "int32", np.int64: "int64",
+    np.uint8: "uint8", np.uint16: "uint16", np.uint32: "uint32", np.uint64: "uint64",
+    np.bool_: "bool",
+}
+
+
+def encode(array):
+    """A tensor as JSON: dtype, shape and little-endian bytes (or the strings) in base64."""
+    array = np.asarray(array)
+    if array.dtype.kind in ("S", "O", "U"):
+        flat = [x if isinstance(x, bytes) else str(x).encode() for x in array.reshape(-1).tolist()]
+        return {"dtype": "string", "shape": list(array.shape),
+                "strings_b64": [base64.b64encode(x).decode() for x in flat]}
+    name = array.dtype.name
+    if name not in NP_DTYPE_NAMES.values():
+        raise ValueError(f"unsupported dtype {name}")
+    data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+    return {"dtype": name, "shape": list(array.shape), "data_b64": base64.b64encode(data).decode()}
+
+
+def spec_json(spec):
+    shape = None if spec.shape.rank is None else [(-1 if d is None else d) for d in spec.shape.as_list()]
+    dtype = "string" if spec.dtype == tf.string else spec.dtype.name
+    if dtype == "half":
+        dtype = "float16"
+    return {"dtype": dtype, "shape": shape}
+
+
+class Fixture:
+    def __init__(self, name, module, signatures, cases, onnx_signature="serving_default"):
+        self.name = name
+        self.module = module
+        self.signatures = signatures  # key -> concrete tf.function
+        self.cases = cases  # list of (signature key, {input: np.array})
+        self.onnx_signature = onnx_signature
+
+
+def dense(rng, n_in, n_out):
+    w = tf.Variable(rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out)).astype(np.float32))
+    b = tf.Variable(rng.normal(0, 0.1, (n_out,)).astype(np.float32))
+    return w, b
+
+
+def make_mlp(rng):
+    class MLP(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1 = dense(rng, 784, 256)
+            self.l2 = dense(rng, 256, 128)
+            self.l3 = dense(rng, 128, 10)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 784], tf.float32, name="pixels")])
+        def serve(self, pixels):
+            h = tf.nn.relu(tf.matmul(pixels, self.l1[0]) + self.l1[1])
+            h = tf.nn.relu(tf.matmul(h, self.l2[0]) + self.l2[1])
+            return {"probabilities": tf.nn.softmax(tf.matmul(h, self.l3[0]) + self.l3[1])}
+
+    m = MLP()
+    cases = [("serving_default", {"pixels": rng.random((n, 784), dtype=np.float32)}) for n in (1, 4, 32)]
+    return Fixture("mlp", m, {"serving_default": m.serve}, cases)
+
+
+def make_cnn(rng):
+    class CNN(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.k1 = tf.Variable(rng.normal(0, 0.2, (3, 3, 3, 16)).astype(np.float32))
+            self.b1 = tf.Variable(np.zeros(16, np.float32))
+            self.k2 = tf.Variable(rng.normal(0, 0.1, (3, 3, 16, 32)).astype(np.float32))
+            self.b2 = tf.Variable(np.zeros(32, np.float32))
+            self.fc = dense(rng, 32 * 8 * 8, 10)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32, name="image")])
+        def serve(self, image):
+            h = tf.nn.relu(tf.nn.conv2d(image, self.k1, 1, "SAME") + self.b1)
+            h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+            h = tf.nn.relu(tf.nn.conv2d(h, self.k2, 1, "SAME") + self.b2)
+            h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+            h = tf.reshape(h, [-1, 32 * 8 * 8])
+            return {"probabilities": tf.nn.softmax(tf.matmul(h, self.fc[0]) + self.fc[1])}
+
+    m = CNN()
+    cases = [("serving_default", {"image": rng.random((n, 32, 32, 3), dtype=np.float32)}) for n in (1, 3, 32)]
+    return Fixture("cnn", m, {"serving_default": m.serve}, cases)
+
+
+def make_two_io(rng):
+    class TwoIO(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(rng.normal(0, 1, (4,)).astype(np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="features"),
+                                      tf.TensorSpec([None, 3], tf.int64, name="ids")])
+        def serve(self, features, ids):
+            positive = tf.cast(tf.reduce_max(ids, axis=1) > 0, tf.float32)
+            score = tf.reduce_sum(features * self.w, axis=1) + positive
+            return {"score": score, "ids_doubled": ids * 2 + 1}
+
+    m = TwoIO()
+    ids = np.array([[2**40 + 1, -7, 0], [123456789012, 5, -(2**41)]], dtype=np.int64)
+    cases = [("serving_default", {"features": rng.random((2, 4), dtype=np.float32), "ids": ids})]
+    return Fixture("two_io", m, {"serving_default": m.serve}, cases)
+
+
+def make_strings(rng):
+    class Strings(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+        def serve(self, text):
+            return {"echo": tf.identity(text), "count": tf.size(text, out_type=tf.int64)}
+
+    m = Strings()
+    text = np.array([b"hello", b"", "gr\u00fc\u00dfe \u6e2f".encode(), b"a string longer than twenty-two bytes, stored out of line"], dtype=object)
+    return Fixture("strings", m, {"serving_default": m.serve}, [("serving_default", {"text": text})])
+
+
+def make_multi_signature(rng):
+    class Multi(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def double(self, x):
+            return {"y": x * 2.0}
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="a"),
+                                      tf.TensorSpec([None, 3], tf.float32, name="b")])
+        def add(self, a, b):
+            return {"total": a + b}
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def argmax(self, x):
+            return {"index": tf.argmax(x, axis=1), "max": tf.reduce_max(x, axis=1)}
+
+    m = Multi()
+    x = rng.random((2, 3), dtype=np.float32)
+    cases = [("serving_default", {"x": x}), ("add", {"a": x, "b": x * 3}), ("argmax", {"x": x})]
+    sigs = {"serving_default": m.double, "add": m.add, "argmax": m.argmax}
+    return Fixture("multi_signature", m, sigs, cases)
+
+
+DTYPES = [("f16", tf.float16, np.float16), ("f32", tf.float32, np.float32), ("f64", tf.float64, np.float64),
+          ("i8", tf.int8, np.int8), ("i16", tf.int16, np.int16), ("i32", tf.int32, np.int32),
+          ("i64", tf.int64, np.int64), ("u8", tf.uint8, np.uint8), ("u16", tf.uint16, np.uint16),
+          ("u32", tf.uint32, np.uint32), ("u64", tf.uint64, np.uint64), ("b", tf.bool, np.bool_),
+          ("s", tf.string, object)]
+
+
+def make_dtypes(rng):
+    specs = [tf.TensorSpec([None], dt, name=name) for name, dt, _ in DTYPES]
+
+    class AllTypes(tf.Module):
+        @tf.function(input_signature=specs)
+        def serve(self, *args):
+            return {name + "_out": tf.identity(arg) for (name, _, _), arg in zip(DTYPES, args)}
+
+    m = AllTypes()
+    inputs = {}
+    for name, _, np_type in DTYPES:
+        if np_type is object:
+            inputs[name] = np.array([b"x", b"yz", "\u00e9t\u00e9 \u6e2f".encode()], dtype=object)
+        elif np_type is np.bool_:
+            inputs[name] = np.array([True, False, True])
+        elif np.issubdtype(np_type, np.floating):
+            inputs[name] = np.array([1.5, -0.0, 65504.0 if np_type is np.float16 else 3.4e38], dtype=np_type)
+        else:
+            info = np.iinfo(np_type)
+            inputs[name] = np.array([info.min, 0, info.max], dtype=np_type)
+    return Fixture("dtypes", m, {"serving_default": m.serve}, [("serving_default", inputs)])
+
+
+def run_tf(signature_fn, inputs):
+    outputs = signature_fn(**{k: tf.constant(v) for k, v in inputs.items()})
+    return {k: v.numpy() for k, v in outputs.items()}
+
+
+def build(fixture, out_dir):
+    path = os.path.join(out_dir, fixture.name)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    saved = os.path.join(path, "saved_model")
+    tf.saved_model.save(fixture.module, saved, signatures=fixture.signatures)
+
+    loaded = tf.saved_model.load(saved)
+    signature_info = {}
+    for key, fn in loaded.signatures.items():
+        _, kw_inputs = fn.structured_input_signature
+        signature_info[key] = {
+            "inputs": {k: spec_json(s) for k, s in kw_inputs.items()},
+            "outputs": {k: spec_json(s) for k, s in fn.structured_outputs.items()},
+        }
+
+    onnx_path = os.path.join(path, "model.onnx")
+    fn = fixture.signatures[fixture.onnx_signature]
+    tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=OPSET, output_path=onnx_path)
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    onnx_inputs = {i.name: i for i in session.get_inputs()}
+
+    cases = []
+    for key, inputs in fixture.cases:
+        case = {"signature": key, "inputs": {k: encode(v) for k, v in inputs.items()}}
+        tf_out = run_tf(loaded.signatures[key], inputs)
+        case["tensorflow"] = {k: encode(v) for k, v in tf_out.items()}
+        if key == fixture.onnx_signature:
+            # Python onnxruntime takes text as str (it would str() a bytes object), so decode.
+            feed = {k: (np.array([x.decode() for x in v.reshape(-1)], dtype=object).reshape(v.shape)
+                        if v.dtype == object else v) for k, v in inputs.items() if k in onnx_inputs}
+            if set(feed) == set(onnx_inputs):
+                names = [o.name for o in session.get_outputs()]
+                ort_out = session.run(names, feed)
+                case["onnx"] = {n: encode(np.asarray(v)) for n, v in zip(names, ort_out)}
+        cases.append(case)
+
+    with open(os.path.join(path, "cases.json"), "w") as f:
+        json.dump({"name": fixture.name, "signatures": signature_info,
+                   "onnx_inputs": sorted(onnx_inputs), "cases": cases}, f, indent=1)
+    print(f"fixture {fixture.name}: {len(cases)} cases, signatures {sorted(signature_info)}", flush=True)
+
+
+def config_proto_cases(out_dir):
+    def proto(intra=0, inter=0, growth=False, fraction=None, visible=None, limit=None):
+        config = tf.compat.v1.ConfigProto()
+        if intra:
+            config.intra_op_parallelism_threads = intra
+        if inter:
+            config.inter_op_parallelism_threads = inter
+        if growth:
+            config.gpu_options.allow_growth = True
+        if fraction is not None:
+            config.gpu_options.per_process_gpu_memory_fraction = fraction
+        if visible is not None:
+            config.gpu_options.visible_device_list = ",".join(str(v) for v in visible)
+        if limit is not None:
+            for _ in range(max(len(visible or [0]), 1)):
+                config.gpu_options.experimental.virtual_devices.add(memory_limit_mb=[float(limit)])
+        return {"intra_op_threads": intra, "inter_op_threads": inter, "allow_growth": growth,
+                "memory_fraction": fraction, "visible_devices": visible, "memory_limit_mb": limit,
+                "hex": config.SerializeToString(deterministic=True).hex()}
+
+    cases = [proto(), proto(intra=4, inter=2), proto(intra=1), proto(growth=True), proto(fraction=0.5),
+             proto(visible=[1]), proto(limit=1024), proto(visible=[0, 2], limit=2048),
+             proto(intra=8, inter=3, growth=True, fraction=0.25, visible=[0, 1], limit=512)]
+    with open(os.path.join(out_dir, "config_proto.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+
+
+def main():
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    tf.random.set_seed(SEED)
+    for make in (make_mlp, make_cnn, make_two_io, make_strings, make_multi_signature, make_dtypes):
+        build(make(rng), out_dir)
+    config_proto_cases(out_dir)
+    with open(os.path.join(out_dir, "versions.json"), "w") as f:
+        json.dump({"tensorflow": tf.__version__, "onnxruntime": ort.__version__, "tf2onnx": tf2onnx.__version__}, f)
+
+
+if __name__ == "__main__":
+    main()
