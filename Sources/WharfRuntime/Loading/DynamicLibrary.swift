@@ -14,8 +14,14 @@ final class DynamicLibrary: @unchecked Sendable {
     let path: String
     private let handle: UnsafeMutableRawPointer
 
-    init(path: String, runtime: RuntimeKind) throws(RuntimeError) {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+    /// Opens `path`. Lines the library prints on stderr while it initializes and that contain one
+    /// of `quietLines` are dropped (TensorFlow prints start-up banners no log level silences);
+    /// everything else it prints is passed on.
+    init(path: String, runtime: RuntimeKind, quietLines: [String] = []) throws(RuntimeError) {
+        let opened = quietLines.isEmpty
+            ? dlopen(path, RTLD_NOW | RTLD_LOCAL)
+            : DynamicLibrary.filteringStandardError(dropping: quietLines) { dlopen(path, RTLD_NOW | RTLD_LOCAL) }
+        guard let handle = opened else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             throw RuntimeError(
                 .libraryInvalid,
@@ -23,6 +29,31 @@ final class DynamicLibrary: @unchecked Sendable {
         }
         self.path = path
         self.handle = handle
+    }
+
+    /// Runs `body` with stderr sent to a temporary file, then writes the captured lines back to
+    /// stderr except those containing one of `dropping`.
+    private static func filteringStandardError<Result>(dropping: [String], _ body: () -> Result) -> Result {
+        fflush(nil)
+        let saved = dup(STDERR_FILENO)
+        guard saved >= 0, let capture = tmpfile() else { return body() }
+        defer { fclose(capture) }
+        dup2(fileno(capture), STDERR_FILENO)
+        let result = body()
+        fflush(nil)
+        dup2(saved, STDERR_FILENO)
+        close(saved)
+        rewind(capture)
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, capture) > 0, let line {
+            let text = String(cString: line)
+            if !dropping.contains(where: { text.contains($0) }) {
+                _ = text.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+            }
+        }
+        return result
     }
 
     /// The address of `name` as a C function of type `Function`.

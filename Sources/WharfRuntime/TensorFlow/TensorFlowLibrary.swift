@@ -44,7 +44,9 @@ final class TensorFlowLibrary: Sendable {
         // TensorFlow logs every op registration and load step at INFO; keep warnings and errors
         // unless the user asked for more.
         setenv("TF_CPP_MIN_LOG_LEVEL", "1", 0)
-        let library = try DynamicLibrary(path: path, runtime: .tensorflow)
+        let library = try DynamicLibrary(
+            path: path, runtime: .tensorflow,
+            quietLines: ["All log messages before absl::InitializeLog()", "oneDNN custom operations are on"])
         func load<F>(_ name: String, _ type: F.Type = F.self) throws(RuntimeError) -> F {
             try library.function(name, as: type, runtime: .tensorflow)
         }
