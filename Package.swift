@@ -13,6 +13,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Our own declarations of the TensorFlow C API and ONNX Runtime C API pieces we call.
@@ -28,6 +32,17 @@ let package = Package(
             ]
         ),
         .target(name: "WharfProtocols", dependencies: ["WharfCore"]),
+        .target(
+            name: "WharfServing",
+            dependencies: [
+                "WharfCore",
+                "WharfRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "wharf",
             dependencies: [
@@ -52,6 +67,7 @@ let package = Package(
         .testTarget(name: "WharfProtocolsTests", dependencies: ["WharfProtocols", "WharfCore", "WharfTesting"]),
         .testTarget(name: "WharfRuntimeTests", dependencies: ["WharfRuntime", "WharfCore", "CWharfRuntimeABI", "WharfTesting"]),
         .testTarget(name: "WharfCLITests", dependencies: ["WharfTesting"]),
+        .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
     ]
 )
 

@@ -1,0 +1,113 @@
+public import WharfCore
+public import WharfRuntime
+import Yams
+
+/// Per-model settings, read from `wharf.yaml` (or `config.yaml`) in the model's base directory.
+///
+/// ```yaml
+/// version_policy: {latest: 2}      # or: all, or {specific: [1, 3]}; default {latest: 1}
+/// labels: {stable: 3, canary: 4}
+/// runtime: onnxruntime              # which artifact to serve when a version has both
+/// threads: {intra_op: 2, inter_op: 1}
+/// optimization: all                 # ONNX Runtime graph optimization level
+/// gpu: {allow_growth: true, memory_fraction: 0.5, memory_limit_mb: 1024, visible_devices: [0]}
+/// ```
+public struct ModelConfig: Sendable, Equatable {
+    /// Which of the versions on disk are served.
+    public enum VersionPolicy: Sendable, Equatable, CustomStringConvertible {
+        /// The N highest version numbers.
+        case latest(Int)
+        /// Every version on disk.
+        case all
+        /// Exactly these versions (those of them on disk).
+        case specific([Int64])
+
+        /// The versions to serve out of those available.
+        public func select(from available: [Int64]) -> Set<Int64> {
+            switch self {
+            case .latest(let count): Set(available.sorted(by: >).prefix(max(count, 0)))
+            case .all: Set(available)
+            case .specific(let versions): Set(available).intersection(versions)
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .latest(let count): "latest \(count)"
+            case .all: "all"
+            case .specific(let versions): "specific \(versions.map(String.init).joined(separator: ","))"
+            }
+        }
+    }
+
+    public var versionPolicy: VersionPolicy
+    /// Label → version (TF Serving's version labels).
+    public var labels: [String: Int64]
+    /// The runtime to prefer when a version directory holds both a SavedModel and model.onnx.
+    public var runtime: RuntimeKind?
+    /// Session settings for every version of the model.
+    public var options: RuntimeOptions
+
+    public init(
+        versionPolicy: VersionPolicy = .latest(1), labels: [String: Int64] = [:], runtime: RuntimeKind? = nil,
+        options: RuntimeOptions = RuntimeOptions()
+    ) {
+        self.versionPolicy = versionPolicy
+        self.labels = labels
+        self.runtime = runtime
+        self.options = options
+    }
+
+    /// The file names a model's config may have, in the order they are looked for.
+    public static let fileNames = ["wharf.yaml", "wharf.yml", "config.yaml"]
+
+    /// Parses a model config; errors name the key and say what was expected.
+    public static func parse(yaml text: String, source: String = "wharf.yaml") throws(ConfigError) -> ModelConfig {
+        let root: [String: Any]
+        do {
+            guard let loaded = try Yams.load(yaml: text) else { return ModelConfig() }
+            guard let mapping = loaded as? [String: Any] else {
+                throw ConfigError("\(source): expected a mapping of settings at the top level, got \(type(of: loaded))")
+            }
+            root = mapping
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError("\(source): not valid YAML: \(error)")
+        }
+        let reader = ConfigReader(root, source: source)
+        var config = ModelConfig()
+        config.versionPolicy = try reader.versionPolicy("version_policy") ?? .latest(1)
+        config.labels = try reader.labels("labels")
+        if let runtime = try reader.string("runtime") {
+            guard let kind = RuntimeKind(rawValue: runtime) else {
+                throw ConfigError("\(source): runtime expects tensorflow or onnxruntime, got '\(runtime)'")
+            }
+            config.runtime = kind
+        }
+        let threads = try reader.section("threads", known: ["intra_op", "inter_op"])
+        config.options.intraOpThreads = try threads.int("intra_op") ?? 0
+        config.options.interOpThreads = try threads.int("inter_op") ?? 0
+        if let level = try reader.string("optimization") {
+            guard let parsed = GraphOptimizationLevel(rawValue: level) else {
+                throw ConfigError("\(source): optimization expects one of disable_all, basic, extended, all; got '\(level)'")
+            }
+            config.options.graphOptimization = parsed
+        }
+        let gpu = try reader.section("gpu", known: ["allow_growth", "memory_fraction", "memory_limit_mb", "visible_devices"])
+        config.options.gpu = GPUOptions(
+            allowMemoryGrowth: try gpu.bool("allow_growth") ?? false, memoryFraction: try gpu.double("memory_fraction"),
+            memoryLimitMB: try gpu.int("memory_limit_mb"), visibleDevices: try gpu.intList("visible_devices"))
+        try reader.rejectUnknown(known: ["version_policy", "labels", "runtime", "threads", "optimization", "gpu"])
+        return config
+    }
+}
+
+/// A configuration file that cannot be used; the message names the file, the key and the problem.
+public struct ConfigError: WharfError, Sendable, Equatable {
+    public let message: String
+    public var cause: (any Error)? { nil }
+    public var status: StatusCode { .invalidArgument }
+
+    public init(_ message: String) { self.message = message }
+}
