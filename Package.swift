@@ -43,12 +43,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "WharfHTTP",
+            dependencies: [
+                "WharfCore",
+                "WharfRuntime",
+                "WharfServing",
+                "WharfProtocols",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "wharf",
             dependencies: [
                 "WharfCore",
                 "WharfRuntime",
                 "WharfProtocols",
+                "WharfServing",
+                "WharfHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -4,11 +4,14 @@ public struct TensorSpec: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var dtype: DataType
     public var shape: TensorShape
+    /// The graph tensor behind the key (`serving_default_pixels:0`), where the runtime has one.
+    public var tensorName: String?
 
-    public init(name: String, dtype: DataType, shape: TensorShape) {
+    public init(name: String, dtype: DataType, shape: TensorShape, tensorName: String? = nil) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
+        self.tensorName = tensorName
     }
 
     public var description: String { "\(name): \(dtype) \(shape)" }

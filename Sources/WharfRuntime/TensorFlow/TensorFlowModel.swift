@@ -114,7 +114,7 @@ public final class TensorFlowModel: InferenceModel, @unchecked Sendable {
                     let operation = library.graphOperationByName(graph, String(operationName))
                 else { return nil }
                 let index = parts.count > 1 ? Int32(parts[1]) ?? 0 : 0
-                specs.append(TensorSpec(name: tensor.key, dtype: dtype, shape: tensor.shape))
+                specs.append(TensorSpec(name: tensor.key, dtype: dtype, shape: tensor.shape, tensorName: tensor.tensorName))
                 outputs[tensor.key] = wharf_tf_output(oper: operation, index: index)
             }
             return (specs, outputs)

@@ -1,10 +1,10 @@
 /// Typed access to a parsed YAML mapping, with errors that name the file and key.
-struct ConfigReader {
+package struct ConfigReader {
     private let values: [String: Any]
     private let source: String
     private let path: String
 
-    init(_ values: [String: Any], source: String, path: String = "") {
+    package init(_ values: [String: Any], source: String, path: String = "") {
         self.values = values
         self.source = source
         self.path = path
@@ -16,32 +16,32 @@ struct ConfigReader {
         ConfigError("\(source): \(name(key)) expects \(expected), got \(String(describing: value))")
     }
 
-    func string(_ key: String) throws(ConfigError) -> String? {
+    package func string(_ key: String) throws(ConfigError) -> String? {
         guard let value = values[key] else { return nil }
         guard let text = value as? String else { throw fail(key, expected: "a string", got: value) }
         return text
     }
 
-    func int(_ key: String) throws(ConfigError) -> Int? {
+    package func int(_ key: String) throws(ConfigError) -> Int? {
         guard let value = values[key] else { return nil }
         guard let number = value as? Int else { throw fail(key, expected: "an integer", got: value) }
         return number
     }
 
-    func double(_ key: String) throws(ConfigError) -> Double? {
+    package func double(_ key: String) throws(ConfigError) -> Double? {
         guard let value = values[key] else { return nil }
         if let number = value as? Double { return number }
         if let number = value as? Int { return Double(number) }
         throw fail(key, expected: "a number", got: value)
     }
 
-    func bool(_ key: String) throws(ConfigError) -> Bool? {
+    package func bool(_ key: String) throws(ConfigError) -> Bool? {
         guard let value = values[key] else { return nil }
         guard let flag = value as? Bool else { throw fail(key, expected: "true or false", got: value) }
         return flag
     }
 
-    func intList(_ key: String) throws(ConfigError) -> [Int]? {
+    package func intList(_ key: String) throws(ConfigError) -> [Int]? {
         guard let value = values[key] else { return nil }
         guard let list = value as? [Any], let numbers = list as? [Int] else {
             throw fail(key, expected: "a list of integers", got: value)
@@ -49,7 +49,7 @@ struct ConfigReader {
         return numbers
     }
 
-    func stringList(_ key: String) throws(ConfigError) -> [String]? {
+    package func stringList(_ key: String) throws(ConfigError) -> [String]? {
         guard let value = values[key] else { return nil }
         guard let list = value as? [Any], let strings = list as? [String] else {
             throw fail(key, expected: "a list of strings", got: value)
@@ -58,7 +58,7 @@ struct ConfigReader {
     }
 
     /// A nested mapping (empty when absent), checked to hold only `known` keys.
-    func section(_ key: String, known: [String]) throws(ConfigError) -> ConfigReader {
+    package func section(_ key: String, known: [String]) throws(ConfigError) -> ConfigReader {
         guard let value = values[key] else { return ConfigReader([:], source: source, path: name(key)) }
         guard let mapping = value as? [String: Any] else { throw fail(key, expected: "a mapping", got: value) }
         let reader = ConfigReader(mapping, source: source, path: name(key))
@@ -67,7 +67,7 @@ struct ConfigReader {
     }
 
     /// A list of nested mappings.
-    func sections(_ key: String) throws(ConfigError) -> [ConfigReader] {
+    package func sections(_ key: String) throws(ConfigError) -> [ConfigReader] {
         guard let value = values[key] else { return [] }
         guard let list = value as? [Any] else { throw fail(key, expected: "a list", got: value) }
         var readers: [ConfigReader] = []
@@ -80,7 +80,7 @@ struct ConfigReader {
         return readers
     }
 
-    func versionPolicy(_ key: String) throws(ConfigError) -> ModelConfig.VersionPolicy? {
+    package func versionPolicy(_ key: String) throws(ConfigError) -> ModelConfig.VersionPolicy? {
         guard let value = values[key] else { return nil }
         if let word = value as? String, word == "all" { return .all }
         guard let mapping = value as? [String: Any], mapping.count == 1, let (kind, argument) = mapping.first else {
@@ -102,7 +102,7 @@ struct ConfigReader {
         }
     }
 
-    func labels(_ key: String) throws(ConfigError) -> [String: Int64] {
+    package func labels(_ key: String) throws(ConfigError) -> [String: Int64] {
         guard let value = values[key] else { return [:] }
         guard let mapping = value as? [String: Any] else { throw fail(key, expected: "a mapping of label to version", got: value) }
         var labels: [String: Int64] = [:]
@@ -116,7 +116,7 @@ struct ConfigReader {
     }
 
     /// Throws when the mapping holds a key not in `known` (a typo would otherwise pass silently).
-    func rejectUnknown(known: [String]) throws(ConfigError) {
+    package func rejectUnknown(known: [String]) throws(ConfigError) {
         if let unknown = values.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown key '\(name(unknown))'; known keys: \(known.joined(separator: ", "))")
         }

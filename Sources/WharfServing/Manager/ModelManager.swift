@@ -120,6 +120,11 @@ public actor ModelManager {
         }
     }
 
+    /// The versions of a model that take requests now, highest first.
+    public nonisolated func readyVersions(of name: String) -> [Int64] {
+        routes.withLock { $0[name]?.servables.keys.sorted(by: >) ?? [] }
+    }
+
     /// Names of the models the manager knows.
     public nonisolated var modelNames: [String] { routes.withLock { Array($0.keys).sorted() } }
 

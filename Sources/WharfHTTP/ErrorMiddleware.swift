@@ -1,0 +1,103 @@
+import Hummingbird
+import Logging
+import NIOCore
+import WharfCore
+import WharfProtocols
+
+extension StatusCode {
+    /// The HTTP status TF Serving answers with for this code (the gRPC-to-HTTP mapping).
+    var httpStatus: HTTPResponse.Status {
+        switch self {
+        case .ok: .ok
+        case .cancelled: .init(code: 499, reasonPhrase: "Client Closed Request")
+        case .invalidArgument, .failedPrecondition, .outOfRange: .badRequest
+        case .deadlineExceeded: .gatewayTimeout
+        case .notFound: .notFound
+        case .alreadyExists, .aborted: .conflict
+        case .permissionDenied: .forbidden
+        case .resourceExhausted: .tooManyRequests
+        case .unimplemented: .notImplemented
+        case .unavailable: .serviceUnavailable
+        case .unauthenticated: .unauthorized
+        case .unknown, .internal, .dataLoss: .internalServerError
+        }
+    }
+}
+
+/// A JSON response with the given status and body bytes.
+func jsonResponse(_ status: HTTPResponse.Status = .ok, _ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
+    var fields = headers
+    fields[.contentType] = "application/json"
+    return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+/// Every error becomes `{"error": "..."}` (the shape of both TF Serving's and KServe's errors)
+/// with the matching HTTP status; nothing a request does takes the server down.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any WharfError {
+            if error.status.httpStatus.code >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+            }
+            return jsonResponse(error.status.httpStatus, TFServingJSON.encodeError(error.description))
+        } catch let error as RequestError {
+            return jsonResponse(error.status, TFServingJSON.encodeError(error.message))
+        } catch let error as HTTPError {
+            return jsonResponse(error.status, TFServingJSON.encodeError(error.body ?? error.status.reasonPhrase), headers: error.headers)
+        } catch let error as any HTTPResponseError {
+            return jsonResponse(error.status, TFServingJSON.encodeError("\(error)"))
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            return jsonResponse(.internalServerError, TFServingJSON.encodeError("internal error: \(error)"))
+        }
+    }
+}
+
+/// Echoes the request id (the client's `X-Request-Id`, or Hummingbird's own) on every response
+/// so that a client's report can be matched to the server log lines carrying `hb.request.id`.
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let id = request.headers[.init("X-Request-Id")!] ?? context.id
+        context.logger[metadataKey: "request.id"] = .string(id)
+        var response = try await next(request, context)
+        response.headers[.init("X-Request-Id")!] = id
+        return response
+    }
+}
+
+/// A request the HTTP layer itself rejects (size limits, malformed paths and headers).
+struct RequestError: Error, CustomStringConvertible {
+    let status: HTTPResponse.Status
+    let message: String
+
+    init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    var description: String { message }
+}
+
+extension Request {
+    /// The whole body, or 413 with the limit in the message.
+    mutating func collectBody(limit: Int) async throws -> ByteBuffer {
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+            throw RequestError(.contentTooLarge, "request body of \(length) bytes is larger than the limit of \(limit) bytes")
+        }
+        do {
+            return try await collectBody(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw RequestError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes")
+        }
+    }
+}
+
+/// The compact JSON text of a value.
+func encode(_ value: JSONValue) -> [UInt8] {
+    var writer = JSONWriter()
+    writer.write(value)
+    return writer.bytes
+}

@@ -1,0 +1,108 @@
+import Hummingbird
+import NIOCore
+import WharfCore
+import WharfProtocols
+import WharfRuntime
+import WharfServing
+
+/// The KServe V2 (Open Inference Protocol) REST API: server and model health and metadata,
+/// inference with JSON or binary tensors, and the model repository extension.
+struct KServeRoutes<Context: RequestContext> {
+    let manager: ModelManager
+    let watcher: RepositoryWatcher
+    let limits: RequestLimits
+
+    static var serverVersion: String { "0.1.0" }
+
+    func register(on router: Router<Context>) {
+        router.get("v2") { _, _ in
+            jsonResponse(.ok, encode(.object(JSONObject([
+                "name": .string("wharf"), "version": .string(Self.serverVersion),
+                "extensions": .array([.string("binary_tensor_data"), .string("model_repository")]),
+            ]))))
+        }
+        router.get("v2/health/live") { _, _ in Response(status: .ok) }
+        router.get("v2/health/ready") { _, _ in
+            await manager.isReady() ? Response(status: .ok) : Response(status: .serviceUnavailable)
+        }
+        router.get("v2/models/{model}") { _, context in try metadata(context, selector: .latest) }
+        router.get("v2/models/{model}/versions/{version}") { _, context in try metadata(context, selector: try versionSelector(context)) }
+        router.get("v2/models/{model}/ready") { _, context in ready(context, selector: .latest) }
+        router.get("v2/models/{model}/versions/{version}/ready") { _, context in ready(context, selector: try versionSelector(context)) }
+        router.post("v2/repository/index") { _, _ in try await index() }
+        router.post("v2/repository/models/{model}/load") { _, context in try await load(context) }
+        router.post("v2/repository/models/{model}/unload") { _, context in try await unload(context) }
+    }
+
+    private func versionSelector(_ context: Context) throws -> VersionSelector {
+        let text = try context.parameters.require("version")
+        guard let version = Int64(text), version >= 0 else {
+            throw RequestError(.badRequest, "a model version is a non-negative integer, got '\(text)'")
+        }
+        return .number(version)
+    }
+
+    private func ready(_ context: Context, selector: VersionSelector) -> Response {
+        guard let name = context.parameters.get("model"), (try? manager.acquire(model: name, selector)) != nil else {
+            return Response(status: .badRequest)
+        }
+        return Response(status: .ok)
+    }
+
+    private func metadata(_ context: Context, selector: VersionSelector) throws -> Response {
+        let name = try context.parameters.require("model")
+        let lease = try manager.acquire(model: name, selector)
+        let model = lease.servable.model
+        guard let signature = model.defaultSignature else {
+            throw InferenceError(.unknownSignature, "model '\(name)' has no serving_default signature to describe")
+        }
+        func tensors(_ specs: [TensorSpec]) -> JSONValue {
+            .array(specs.map { spec in
+                .object(JSONObject([
+                    "name": .string(spec.name), "datatype": .string(spec.dtype.v2Name),
+                    "shape": .array((spec.shape.dimensions ?? [-1]).map { .int(Int64($0)) }),
+                ]))
+            })
+        }
+        let platform = model.runtime == .tensorflow ? "tensorflow_savedmodel" : "onnxruntime_onnx"
+        let versions = manager.readyVersions(of: name).map { JSONValue.string(String($0)) }
+        return jsonResponse(.ok, encode(.object(JSONObject([
+            "name": .string(name), "versions": .array(versions), "platform": .string(platform),
+            "inputs": tensors(signature.inputs), "outputs": tensors(signature.outputs),
+        ]))))
+    }
+
+    private func index() async throws -> Response {
+        await watcher.indexNow()
+        let entries = await manager.status().flatMap { model -> [JSONValue] in
+            if model.versions.isEmpty {
+                return [.object(JSONObject(["name": .string(model.name), "state": .string("UNAVAILABLE"), "reason": .string(model.explicitlyUnloaded ? "unloaded" : "")]))]
+            }
+            return model.versions.map { version in
+                .object(JSONObject([
+                    "name": .string(model.name), "version": .string(String(version.version)),
+                    "state": .string(version.state.rawValue), "reason": .string(version.error ?? ""),
+                ]))
+            }
+        }
+        return jsonResponse(.ok, encode(.array(entries)))
+    }
+
+    private func load(_ context: Context) async throws -> Response {
+        let name = try context.parameters.require("model")
+        let source = watcher.scanner.scan()[name]
+        try await manager.load(name, source: source)
+        await manager.waitUntilIdle()
+        guard let status = await manager.status(of: name), status.isReady else {
+            let reasons = await manager.status(of: name)?.versions.compactMap(\.error) ?? []
+            throw RequestError(.badRequest, "failed to load '\(name)'\(reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))")
+        }
+        return Response(status: .ok)
+    }
+
+    private func unload(_ context: Context) async throws -> Response {
+        let name = try context.parameters.require("model")
+        try await manager.unload(name)
+        return Response(status: .ok)
+    }
+}
