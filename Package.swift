@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Our own declarations of the TensorFlow C API and ONNX Runtime C API pieces we call.
@@ -51,6 +52,7 @@ let package = Package(
                 "WharfServing",
                 "WharfProtocols",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -83,6 +85,15 @@ let package = Package(
         .testTarget(name: "WharfProtocolsTests", dependencies: ["WharfProtocols", "WharfCore", "WharfTesting"]),
         .testTarget(name: "WharfRuntimeTests", dependencies: ["WharfRuntime", "WharfCore", "CWharfRuntimeABI", "WharfTesting"]),
         .testTarget(name: "WharfCLITests", dependencies: ["WharfTesting"]),
+        .testTarget(
+            name: "WharfHTTPTests",
+            dependencies: [
+                "WharfHTTP", "WharfServing", "WharfRuntime", "WharfCore", "WharfProtocols", "WharfTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
     ]
 )

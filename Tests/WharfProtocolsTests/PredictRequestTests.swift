@@ -231,12 +231,12 @@ private func decodeError(_ body: String, _ signature: Signature) -> CodecError? 
         }
         let cube = decodeError(#"{"inputs": "# + suggestive(levels: 3) + "}", signature(spec("x", .float32, [-1, -1, -1])))
         #expect(cube?.code == .raggedList)
-        #expect(cube?.message == "input 'x' is a ragged list: inputs[1] is 0, but inputs[0] is a list")
+        #expect(cube?.message == "input 'x' is a ragged list: inputs[0][1] is 0, but inputs[0][0] is a list")
         let huge = decodeError(#"{"inputs": {"s": "# + suggestive(levels: 7) + "}}", signature(spec("s", .string, [])))
         #expect(huge?.code == .raggedList)
-        #expect(huge?.message == "input 's' is a ragged list: inputs.s[1] is 0, but inputs.s[0] is a list")
+        #expect(huge?.message == "input 's' is a ragged list: inputs.s[0][0][0][0][0][1] is 0, but inputs.s[0][0][0][0][0][0] is a list")
         let rows = decodeError(#"{"instances": ["# + suggestive(levels: 3) + "]}", signature(spec("x", .float32, [-1, -1, -1, -1])))
-        #expect(rows?.message == "input 'x' is a ragged list: instances[0][1] is 0, but instances[0][0] is a list")
+        #expect(rows?.message == "input 'x' is a ragged list: instances[0][0][1] is 0, but instances[0][0][0] is a list")
     }
 
     @Test func rejectsInstancesOfDifferentShapes() {

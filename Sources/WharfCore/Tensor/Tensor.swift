@@ -171,3 +171,19 @@ extension Tensor: Equatable {
 extension Tensor: CustomStringConvertible {
     public var description: String { "\(dtype) \(shape.shapeDescription)" }
 }
+
+extension Tensor {
+    /// The same elements in another shape of equal element count, sharing storage.
+    public func reshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {
+        guard newShape.allSatisfy({ $0 >= 0 }), newShape.elementCount == elementCount else {
+            throw TensorError(
+                .shapeMismatch, "cannot reshape \(dtype) \(shape.shapeDescription) (\(elementCount) elements) to \(newShape.shapeDescription)")
+        }
+        switch storage {
+        case .dense(let buffer, let offset, _):
+            return try Tensor(dtype: dtype, shape: newShape, buffer: buffer, offset: offset)
+        case .strings(let elements):
+            return try Tensor(shape: newShape, strings: elements)
+        }
+    }
+}

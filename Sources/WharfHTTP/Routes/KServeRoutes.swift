@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import WharfCore
@@ -29,6 +30,10 @@ struct KServeRoutes<Context: RequestContext> {
         router.get("v2/models/{model}/versions/{version}") { _, context in try metadata(context, selector: try versionSelector(context)) }
         router.get("v2/models/{model}/ready") { _, context in ready(context, selector: .latest) }
         router.get("v2/models/{model}/versions/{version}/ready") { _, context in ready(context, selector: try versionSelector(context)) }
+        router.post("v2/models/{model}/infer") { request, context in try await infer(request, context, selector: .latest) }
+        router.post("v2/models/{model}/versions/{version}/infer") { request, context in
+            try await infer(request, context, selector: try versionSelector(context))
+        }
         router.post("v2/repository/index") { _, _ in try await index() }
         router.post("v2/repository/models/{model}/load") { _, context in try await load(context) }
         router.post("v2/repository/models/{model}/unload") { _, context in try await unload(context) }
@@ -71,6 +76,43 @@ struct KServeRoutes<Context: RequestContext> {
             "inputs": tensors(signature.inputs), "outputs": tensors(signature.outputs),
         ]))))
     }
+
+    private func infer(_ request: Request, _ context: Context, selector: VersionSelector) async throws -> Response {
+        let name = try context.parameters.require("model")
+        let lease = try manager.acquire(model: name, selector)
+        var headerLength: Int?
+        if let field = request.headers[Self.headerLengthField] {
+            guard let length = Int(field), length >= 0 else {
+                throw RequestError(.badRequest, "\(KServeV2.headerLengthField) expects a byte count, got '\(field)'")
+            }
+            headerLength = length
+        }
+        var request = request
+        let body = try await request.collectBody(limit: limits.maxBytes)
+        let decoded = try body.withUnsafeReadableBytes { try KServeV2.decodeInferRequest($0, headerLength: headerLength) }
+        let model = lease.servable.model
+        let signature: Signature
+        if let key = decoded.signatureName, !key.isEmpty {
+            signature = try model.signature(named: key)
+        } else {
+            signature = try model.defaultSignature ?? model.signature(named: Signature.defaultKey)
+        }
+        try limits.check(decoded.inputs)
+        let requested = decoded.outputs?.map(\.name)
+        let outputs = try await lease.servable.run(signature: signature.key, inputs: decoded.inputs, outputs: requested)
+        var binaryFlags: [String: Bool] = [:]
+        for output in decoded.outputs ?? [] { binaryFlags[output.name] = output.binary }
+        let (bytes, jsonLength) = KServeV2.encodeInferResponse(
+            modelName: name, modelVersion: String(lease.servable.version), id: decoded.id, outputs: outputs,
+            order: requested ?? signature.outputs.map(\.name), binary: { binaryFlags[$0] ?? decoded.binaryOutputs })
+        guard let jsonLength else { return jsonResponse(.ok, bytes) }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[Self.headerLengthField] = String(jsonLength)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    private static var headerLengthField: HTTPField.Name { HTTPField.Name(KServeV2.headerLengthField)! }
 
     private func index() async throws -> Response {
         await watcher.indexNow()

@@ -1,0 +1,120 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import WharfHTTP
+import WharfServing
+import WharfTesting
+
+/// A real `wharf serve` application on a free loopback port, over a scratch model repository.
+final class TestServer: Sendable {
+    let port: Int
+    let repository: URL
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    /// Starts a server over `repository` and waits until its models are loaded.
+    static func start(
+        repository: URL, pollInterval: Duration? = nil, maxRequestBytes: Int = 8 << 20
+    ) async throws -> TestServer {
+        var configuration = ServerConfiguration()
+        configuration.httpPort = 0
+        configuration.repositories = [repository.path]
+        configuration.pollInterval = pollInterval
+        configuration.maxRequestBytes = maxRequestBytes
+        configuration.inferenceThreads = 2
+        var logger = Logger(label: "wharf.test")
+        logger.logLevel = .warning
+        let manager = ModelManager(inferenceThreads: 2, logger: logger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = WharfServer.buildApplication(configuration: configuration, manager: manager, logger: logger) { port in
+            continuation.yield(port)
+        }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        await manager.waitUntilIdle()
+        return TestServer(port: port, repository: repository, group: group, task: task)
+    }
+
+    private init(port: Int, repository: URL, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port
+        self.repository = repository
+        self.group = group
+        self.task = task
+    }
+
+    /// Stops the server (graceful shutdown: in-flight requests finish, models unload).
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+
+    struct HTTPResult: Sendable {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+    }
+
+    /// Sends one request.
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 60
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
+        return HTTPResult(status: http.statusCode, headers: fields, body: data)
+    }
+
+    func post(_ path: String, json: String, headers: [String: String] = [:]) async throws -> HTTPResult {
+        try await request("POST", path, body: Data(json.utf8), headers: headers)
+    }
+
+    func get(_ path: String) async throws -> HTTPResult { try await request("GET", path) }
+}
+
+/// A scratch model repository holding copies of fixtures.
+final class Repository: Sendable {
+    let root: URL
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-http-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    /// `model/version` with a copy of a fixture's SavedModel (or its ONNX file), renamed into place.
+    func add(_ model: String, _ version: Int64, fixture: String, onnx: Bool = false) throws {
+        let base = root.appendingPathComponent(model)
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        let staging = root.appendingPathComponent(".staging-\(UUID().uuidString)")
+        if onnx {
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.onnxModel(fixture), toPath: staging.appendingPathComponent("model.onnx").path)
+        } else {
+            try FileManager.default.copyItem(atPath: Fixtures.savedModel(fixture), toPath: staging.path)
+        }
+        try FileManager.default.moveItem(at: staging, to: base.appendingPathComponent(String(version)))
+    }
+
+    func remove(_ model: String, _ version: Int64) throws {
+        try FileManager.default.removeItem(at: root.appendingPathComponent("\(model)/\(version)"))
+    }
+
+    func write(_ relativePath: String, _ text: String) throws {
+        let url = root.appendingPathComponent(relativePath)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+}
