@@ -26,7 +26,10 @@ public enum WharfServer {
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        app.beforeServerStarts { await watcher.indexNow() }
+        app.beforeServerStarts {
+            await watcher.indexNow()
+            Task { await manager.finishStartup() }
+        }
         return app
     }
 

@@ -149,9 +149,20 @@ public actor ModelManager {
             explicitlyUnloaded: entry.explicitlyUnloaded)
     }
 
-    /// Ready means every model the repository holds (and was not explicitly unloaded) has a READY version.
+    /// Whether the loads of the first repository scan have all finished (see `finishStartup`).
+    private var startupFinished = false
+
+    /// Waits for the loads the first scan started, then lets readiness turn true: a server is not
+    /// ready while versions it was started with are still loading, even if one version serves.
+    public func finishStartup() async {
+        await waitUntilIdle()
+        startupFinished = true
+    }
+
+    /// Ready means start-up loading is over and every model the repository holds (and was not
+    /// explicitly unloaded) has a READY version.
     public func isReady() -> Bool {
-        models.values.allSatisfy { entry in
+        startupFinished && models.values.allSatisfy { entry in
             entry.explicitlyUnloaded || entry.removed || entry.versions.values.contains { $0.lifecycle.state == .ready }
         }
     }
