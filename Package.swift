@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Our own declarations of the TensorFlow C API and ONNX Runtime C API pieces we call.
@@ -38,6 +40,7 @@ let package = Package(
             dependencies: [
                 "WharfCore",
                 "WharfRuntime",
+                "WharfProtocols",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -59,6 +62,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "WharfBench",
+            dependencies: [
+                "WharfCore",
+                "WharfProtocols",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "wharf",
             dependencies: [
@@ -67,6 +81,7 @@ let package = Package(
                 "WharfProtocols",
                 "WharfServing",
                 "WharfHTTP",
+                "WharfBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -90,6 +105,14 @@ let package = Package(
             dependencies: [
                 "WharfHTTP", "WharfServing", "WharfRuntime", "WharfCore", "WharfProtocols", "WharfTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "WharfBenchTests",
+            dependencies: [
+                "WharfBench", "WharfHTTP", "WharfServing", "WharfCore", "WharfTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

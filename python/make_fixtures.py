@@ -272,6 +272,46 @@ def config_proto_cases(out_dir):
         json.dump(cases, f, indent=1)
 
 
+def varint(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def field(number, payload):
+    """A length-delimited protobuf field."""
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def warmup_file(path, requests):
+    """TF Serving's assets.extra/tf_serving_warmup_requests: a TFRecord file of PredictionLog protos
+    (predict_log = 6 -> request = 1 -> model_spec = 1 {signature_name = 3}, inputs = 2 map entries),
+    with each TensorProto serialized by TensorFlow itself."""
+    with tf.io.TFRecordWriter(path) as writer:
+        for signature, inputs in requests:
+            request = field(1, field(3, signature.encode()))
+            for name, value in inputs.items():
+                proto = value if hasattr(value, "SerializeToString") else tf.make_tensor_proto(value)
+                tensor = proto.SerializeToString()
+                request += field(2, field(1, name.encode()) + field(2, tensor))
+            writer.write(field(6, field(1, request)))
+
+
+def make_warmup_files(out_dir, rng):
+    requests = [("serving_default", {"pixels": rng.random((n, 784), dtype=np.float32)}) for n in (1, 2)]
+    warmup_file(os.path.join(out_dir, "mlp", "warmup_requests.tfrecord"), requests)
+    # Also one for two_io: features as one float_val broadcast over the shape, ids in tensor_content.
+    features = tf.make_tensor_proto(1.0, dtype=tf.float32, shape=[1, 4])
+    two_io = [("serving_default", {"features": features, "ids": np.array([[1, 2, 3]], np.int64)})]
+    warmup_file(os.path.join(out_dir, "two_io", "warmup_requests.tfrecord"), two_io)
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -280,6 +320,7 @@ def main():
     for make in (make_mlp, make_cnn, make_two_io, make_strings, make_multi_signature, make_dtypes):
         build(make(rng), out_dir)
     config_proto_cases(out_dir)
+    make_warmup_files(out_dir, rng)
     with open(os.path.join(out_dir, "versions.json"), "w") as f:
         json.dump({"tensorflow": tf.__version__, "onnxruntime": ort.__version__, "tf2onnx": tf2onnx.__version__}, f)
 

@@ -13,7 +13,6 @@ import Yams
 /// poll_interval_seconds: 2           # 0 turns polling off (index and load through the API)
 /// max_request_bytes: 67108864
 /// max_request_elements: 16777216
-/// inference_threads: 2
 /// ```
 public struct ServerConfiguration: Sendable, Equatable {
     public var host: String = "127.0.0.1"
@@ -27,8 +26,6 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxRequestBytes: Int = 64 << 20
     /// Requests whose input tensors hold more elements than this get 413.
     public var maxRequestElements: Int = 16 << 20
-    /// Threads running inference (default: one per core).
-    public var inferenceThreads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
 
@@ -58,7 +55,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         let reader = ConfigReader(root, source: path)
         try reader.rejectUnknown(known: [
             "host", "http_port", "model_repositories", "models", "poll_interval_seconds", "max_request_bytes",
-            "max_request_elements", "inference_threads",
+            "max_request_elements",
         ])
         var configuration = ServerConfiguration()
         configuration.host = try reader.string("host") ?? configuration.host
@@ -76,7 +73,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         configuration.maxRequestBytes = try reader.int("max_request_bytes") ?? configuration.maxRequestBytes
         configuration.maxRequestElements = try reader.int("max_request_elements") ?? configuration.maxRequestElements
-        configuration.inferenceThreads = try reader.int("inference_threads") ?? configuration.inferenceThreads
         try configuration.validate(source: path)
         return configuration
     }
@@ -87,8 +83,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard !repositories.isEmpty || !models.isEmpty else {
             throw ConfigError("\(source): no models to serve: give --model-repository DIR (or model_repositories / models in the config file)")
         }
-        guard maxRequestBytes > 0, maxRequestElements > 0, inferenceThreads > 0 else {
-            throw ConfigError("\(source): max_request_bytes, max_request_elements and inference_threads must be positive")
+        guard maxRequestBytes > 0, maxRequestElements > 0 else {
+            throw ConfigError("\(source): max_request_bytes and max_request_elements must be positive")
         }
     }
 }

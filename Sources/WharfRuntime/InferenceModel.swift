@@ -39,8 +39,9 @@ extension InferenceModel {
     }
 
     /// Resolves a request's signature key (`nil` or empty picks the default) and checks its inputs
-    /// and requested outputs; the common first step of every backend's `run`.
-    func prepare(signature key: String?, inputs: [String: Tensor], outputs: [String]?) throws(InferenceError) -> Signature {
+    /// and requested outputs; the common first step of every backend's `run`, and of schedulers
+    /// that validate a request before it joins a batch.
+    public func prepare(signature key: String?, inputs: [String: Tensor], outputs: [String]?) throws(InferenceError) -> Signature {
         let signature: Signature
         if let key, !key.isEmpty {
             signature = try self.signature(named: key)

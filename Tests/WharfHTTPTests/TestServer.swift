@@ -25,10 +25,9 @@ final class TestServer: Sendable {
         configuration.repositories = [repository.path]
         configuration.pollInterval = pollInterval
         configuration.maxRequestBytes = maxRequestBytes
-        configuration.inferenceThreads = 2
         var logger = Logger(label: "wharf.test")
         logger.logLevel = .warning
-        let manager = ModelManager(inferenceThreads: 2, logger: logger)
+        let manager = ModelManager(logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = WharfServer.buildApplication(configuration: configuration, manager: manager, logger: logger) { port in
             continuation.yield(port)

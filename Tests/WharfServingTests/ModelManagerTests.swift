@@ -62,7 +62,7 @@ struct ModelManagerTests {
     @Test func servesTheLatestVersionAndSwapsWithoutAGap() async throws {
         let repository = try ScratchRepository()
         try repository.addVersion("mlp", 1)
-        let manager = ModelManager(inferenceThreads: 2)
+        let manager = ModelManager()
         let watcher = RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60))
         await watcher.indexNow()
         #expect(await manager.isReady() == false, "not ready before start-up loading is over")
@@ -94,7 +94,7 @@ struct ModelManagerTests {
     @Test func aCorruptVersionFailsAndThePreviousKeepsServing() async throws {
         let repository = try ScratchRepository()
         try repository.addVersion("mlp", 1)
-        let manager = ModelManager(inferenceThreads: 1)
+        let manager = ModelManager()
         let watcher = RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60))
         await watcher.indexNow()
         await manager.finishStartup()
@@ -121,7 +121,7 @@ struct ModelManagerTests {
         try repository.addVersion("mlp", 2, onnx: true)
         try repository.addVersion("mlp", 3)
         try repository.writeConfig("mlp", "version_policy: {specific: [1, 2]}\nlabels: {stable: 1, canary: 2}\n")
-        let manager = ModelManager(inferenceThreads: 1)
+        let manager = ModelManager()
         let watcher = RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60))
         await watcher.indexNow()
         await manager.finishStartup()
@@ -154,7 +154,7 @@ struct ModelManagerTests {
     @Test func aVersionBeingWrittenWaitsUntilItIsStable() async throws {
         let repository = try ScratchRepository()
         try repository.addVersion("mlp", 1)
-        let manager = ModelManager(inferenceThreads: 1)
+        let manager = ModelManager()
         let watcher = RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60))
         await watcher.indexNow()
         await manager.waitUntilIdle()
@@ -182,7 +182,7 @@ struct ModelManagerTests {
     @Test func swapsUnderLoadLoseNoRequest() async throws {
         let repository = try ScratchRepository()
         try repository.addVersion("mlp", 1)
-        let manager = ModelManager(inferenceThreads: 2)
+        let manager = ModelManager()
         let watcher = RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60))
         await watcher.indexNow()
         await manager.waitUntilIdle()

@@ -80,6 +80,7 @@ struct KServeRoutes<Context: RequestContext> {
     private func infer(_ request: Request, _ context: Context, selector: VersionSelector) async throws -> Response {
         let name = try context.parameters.require("model")
         let lease = try manager.acquire(model: name, selector)
+        var timing = ServerTiming(request: request)
         var headerLength: Int?
         if let field = request.headers[Self.headerLengthField] {
             guard let length = Int(field), length >= 0 else {
@@ -98,15 +99,20 @@ struct KServeRoutes<Context: RequestContext> {
             signature = try model.defaultSignature ?? model.signature(named: Signature.defaultKey)
         }
         try limits.check(decoded.inputs)
+        timing.decoded()
         let requested = decoded.outputs?.map(\.name)
-        let outputs = try await lease.servable.run(signature: signature.key, inputs: decoded.inputs, outputs: requested)
+        let result = try await lease.servable.execute(
+            signature: signature.key, inputs: decoded.inputs, outputs: requested, deadline: try timing.deadline())
+        timing.ran(result.timing)
+        let outputs = result.outputs
         var binaryFlags: [String: Bool] = [:]
         for output in decoded.outputs ?? [] { binaryFlags[output.name] = output.binary }
         let (bytes, jsonLength) = KServeV2.encodeInferResponse(
             modelName: name, modelVersion: String(lease.servable.version), id: decoded.id, outputs: outputs,
             order: requested ?? signature.outputs.map(\.name), binary: { binaryFlags[$0] ?? decoded.binaryOutputs })
-        guard let jsonLength else { return jsonResponse(.ok, bytes) }
-        var headers = HTTPFields()
+        timing.encoded()
+        guard let jsonLength else { return jsonResponse(.ok, bytes, headers: timing.headers) }
+        var headers = timing.headers
         headers[.contentType] = "application/octet-stream"
         headers[Self.headerLengthField] = String(jsonLength)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

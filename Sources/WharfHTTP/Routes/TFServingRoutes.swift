@@ -147,6 +147,7 @@ struct TFServingRoutes<Context: RequestContext> {
             selector = .label(value)
         }
         let lease = try manager.acquire(model: name, selector)
+        var timing = ServerTiming(request: request)
         var request = request
         let body = try await request.collectBody(limit: limits.maxBytes)
         let model = lease.servable.model
@@ -160,8 +161,13 @@ struct TFServingRoutes<Context: RequestContext> {
             }
         }
         try limits.check(decoded.inputs)
-        let outputs = try await lease.servable.run(signature: decoded.signatureKey, inputs: decoded.inputs, outputs: nil)
-        return jsonResponse(.ok, try TFServingJSON.encodePredictResponse(outputs, format: decoded.format))
+        timing.decoded()
+        let result = try await lease.servable.execute(
+            signature: decoded.signatureKey, inputs: decoded.inputs, outputs: nil, deadline: try timing.deadline())
+        timing.ran(result.timing)
+        let bytes = try TFServingJSON.encodePredictResponse(result.outputs, format: decoded.format)
+        timing.encoded()
+        return jsonResponse(.ok, bytes, headers: timing.headers)
     }
 }
 

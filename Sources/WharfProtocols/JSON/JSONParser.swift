@@ -30,37 +30,51 @@ extension JSONValue {
 
 /// A recursive-descent parser over a byte buffer.
 struct JSONParser {
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private let maximumDepth: Int
-    private var position = 0
-    private var depth = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    let maximumDepth: Int
+    /// Whether numbers go through the old digit-by-digit parser and the old conversion (exact fast
+    /// path, else the C library) alone. The results are the same; `true` only to measure the
+    /// parser as it was.
+    let legacyNumbers: Bool
+    var position = 0
+    var depth = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, legacyNumbers: Bool = false) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.legacyNumbers = legacyNumbers
     }
 
     mutating func parseDocument() throws(CodecError) -> JSONValue {
-        // A UTF-8 byte order mark may precede the text (RFC 8259 lets parsers ignore it).
-        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
+        skipByteOrderMark()
         skipWhitespace()
         let value = try parseValue()
+        try expectEndOfInput()
+        return value
+    }
+
+    /// A UTF-8 byte order mark may precede the text (RFC 8259 lets parsers ignore it).
+    mutating func skipByteOrderMark() {
+        if position == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
+    }
+
+    /// Skips trailing whitespace and checks that nothing else follows.
+    mutating func expectEndOfInput() throws(CodecError) {
         skipWhitespace()
         if position < bytes.count {
             throw syntaxError("expected end of input after the JSON value")
         }
-        return value
     }
 
     // MARK: - Values
 
-    private mutating func parseValue() throws(CodecError) -> JSONValue {
+    mutating func parseValue() throws(CodecError) -> JSONValue {
         guard position < bytes.count else { throw syntaxError("expected a JSON value") }
         switch bytes[position] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber().jsonValue
         case UInt8(ascii: "t"):
             try expectLiteral("true")
             return .bool(true)
@@ -81,7 +95,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func enterNesting() throws(CodecError) {
+    mutating func enterNesting() throws(CodecError) {
         depth += 1
         if depth > maximumDepth {
             throw CodecError(
@@ -157,7 +171,7 @@ struct JSONParser {
         return .object(JSONObject(members))
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(CodecError) {
+    mutating func expectLiteral(_ literal: StaticString) throws(CodecError) {
         let count = literal.utf8CodeUnitCount
         let start = literal.utf8Start
         for offset in 0..<count {
@@ -172,7 +186,7 @@ struct JSONParser {
     // MARK: - Strings
 
     /// Parses the string starting at the opening quote.
-    private mutating func parseString() throws(CodecError) -> String {
+    mutating func parseString() throws(CodecError) -> String {
         let start = position
         position += 1  // "
         let contentStart = position
@@ -305,7 +319,101 @@ struct JSONParser {
     // MARK: - Numbers
 
     /// Parses a number token (or `-Infinity`) at the current position.
-    private mutating func parseNumber() throws(CodecError) -> JSONValue {
+    ///
+    /// The common case (at most 19 digits in all, well-formed) is read here, eight digits at a
+    /// time where it can; anything else, errors included, by `parseNumberCarefully()`, which
+    /// gives the same value for the common case.
+    @inline(__always)
+    mutating func parseNumber() throws(CodecError) -> JSONNumber {
+        guard !legacyNumbers, let base = bytes.baseAddress else { return try parseNumberCarefully() }
+        let end = bytes.count
+        let start = position
+        var index = start
+        let negative = base[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return try parseNumberCarefully() }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        if base[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < end, base[index] &- UInt8(ascii: "0") < 10 { return try parseNumberCarefully() }
+        } else {
+            let digitsStart = index
+            JSONParser.readDigits(base, end, &index, &mantissa)
+            digits = index - digitsStart
+        }
+        var isInteger = true
+        var fractionDigits = 0
+        if index < end, base[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            let fractionStart = index
+            JSONParser.readDigits(base, end, &index, &mantissa)
+            fractionDigits = index - fractionStart
+            guard fractionDigits > 0 else { return try parseNumberCarefully() }
+            digits += fractionDigits
+        }
+        var exponent = 0
+        if index < end, base[index] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
+            index += 1
+            var exponentNegative = false
+            if index < end, base[index] == UInt8(ascii: "+") || base[index] == UInt8(ascii: "-") {
+                exponentNegative = base[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return try parseNumberCarefully() }
+            while index < end, base[index] &- UInt8(ascii: "0") < 10 {
+                if exponent < 100_000 { exponent = exponent &* 10 &+ Int(base[index] &- UInt8(ascii: "0")) }
+                index += 1
+            }
+            if exponentNegative { exponent = -exponent }
+        }
+        // Up to 19 digits (leading zeros included) the mantissa is exact.
+        guard digits <= 19 else { return try parseNumberCarefully() }
+        position = index
+        if isInteger {
+            if !negative { return mantissa <= UInt64(Int64.max) ? .int(Int64(mantissa)) : .uint(mantissa) }
+            if mantissa == 0 { return .double(-0.0) }
+            if mantissa <= UInt64(Int64.max) { return .int(-Int64(mantissa)) }
+            if mantissa == UInt64(Int64.max) + 1 { return .int(.min) }
+            return try slowDouble(start, index)
+        }
+        if let value = DecimalToDouble.convert(significand: mantissa, exponent: exponent &- fractionDigits, negative: negative) {
+            return .double(value)
+        }
+        return try slowDouble(start, index)
+    }
+
+    /// Reads decimal digits at `index` into `mantissa` (wrapping: the caller counts digits).
+    @inline(__always)
+    private static func readDigits(
+        _ base: UnsafePointer<UInt8>, _ end: Int, _ index: inout Int, _ mantissa: inout UInt64
+    ) {
+        while index + 8 <= end {
+            let chunk = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            // All eight bytes '0'...'9': high nibbles 3, and adding 6 carries out of none.
+            guard (chunk & 0xF0F0_F0F0_F0F0_F0F0) | (((chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+                == 0x3333_3333_3333_3333
+            else { break }
+            // Pairs, then quadruples, then all eight (the first digit is the lowest byte).
+            var value = (chunk & 0x0F0F_0F0F_0F0F_0F0F) &* 2561 >> 8
+            value = (value & 0x00FF_00FF_00FF_00FF) &* 6_553_601 >> 16
+            value = (value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001 >> 32
+            mantissa = mantissa &* 100_000_000 &+ value
+            index += 8
+        }
+        while index < end {
+            let digit = base[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            index += 1
+        }
+    }
+
+    /// Parses a number token (or `-Infinity`) at the current position, digit by digit, keeping
+    /// integers of up to 20 digits exact; reports malformed tokens.
+    private mutating func parseNumberCarefully() throws(CodecError) -> JSONNumber {
         let start = position
         var negative = false
         if bytes[position] == UInt8(ascii: "-") {
@@ -400,53 +508,22 @@ struct JSONParser {
             return try slowDouble(start, position)
         }
 
-        // Fast path (exact): a mantissa of at most 2^53 scaled by a power of ten that is itself
-        // exact in a double, so the one operation rounds correctly.
-        let scale = exponent - fractionDigits
-        if !inexact, mantissa <= 1 << 53, scale >= -22, scale <= 22 {
-            var value = Double(mantissa)
-            if scale < 0 {
-                value /= JSONParser.powerOfTen(-scale)
-            } else if scale > 0 {
-                value *= JSONParser.powerOfTen(scale)
+        // The exact fast path, then Eisel-Lemire (both correctly rounded, as the C library is);
+        // what they cannot decide goes to the C library.
+        if !inexact {
+            let scale = exponent - fractionDigits
+            if let value = !legacyNumbers
+                ? DecimalToDouble.convert(significand: mantissa, exponent: scale, negative: negative)
+                : DecimalToDouble.convertExactly(significand: mantissa, exponent: scale, negative: negative)
+            {
+                return .double(value)
             }
-            return .double(negative ? -value : value)
         }
         return try slowDouble(start, position)
     }
 
-    /// 10^exponent for 0...22, all exact in a double.
-    @inline(__always)
-    private static func powerOfTen(_ exponent: Int) -> Double {
-        switch exponent {
-        case 0: 1e0
-        case 1: 1e1
-        case 2: 1e2
-        case 3: 1e3
-        case 4: 1e4
-        case 5: 1e5
-        case 6: 1e6
-        case 7: 1e7
-        case 8: 1e8
-        case 9: 1e9
-        case 10: 1e10
-        case 11: 1e11
-        case 12: 1e12
-        case 13: 1e13
-        case 14: 1e14
-        case 15: 1e15
-        case 16: 1e16
-        case 17: 1e17
-        case 18: 1e18
-        case 19: 1e19
-        case 20: 1e20
-        case 21: 1e21
-        default: 1e22
-        }
-    }
-
     /// Converts the token with the C library's correctly rounded conversion.
-    private mutating func slowDouble(_ start: Int, _ end: Int) throws(CodecError) -> JSONValue {
+    private mutating func slowDouble(_ start: Int, _ end: Int) throws(CodecError) -> JSONNumber {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
         guard let value = Double(text) else {
             position = start
@@ -461,10 +538,10 @@ struct JSONParser {
     // MARK: - Helpers
 
     @inline(__always)
-    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+    func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
     @inline(__always)
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): position += 1
@@ -474,7 +551,7 @@ struct JSONParser {
     }
 
     /// "expected X at byte N, got 'c'".
-    private func syntaxError(_ expectation: String) -> CodecError {
+    func syntaxError(_ expectation: String) -> CodecError {
         CodecError(.malformedJSON, "\(expectation) at byte \(position), got \(describeByte(at: position))")
     }
 

@@ -30,6 +30,10 @@ public enum KServeV2 {
 
     /// Decodes an inference request. `headerLength` is the `Inference-Header-Content-Length` value
     /// when the request carries binary data (`nil` for a plain JSON body).
+    ///
+    /// Tensor `data` is decoded straight from the text into tensor storage when the input's
+    /// datatype and shape are known (before or after `data` in its object); a body the direct path
+    /// does not take is decoded through a `JSONValue` tree, with the same result or error.
     public static func decodeInferRequest(_ body: UnsafeRawBufferPointer, headerLength: Int?) throws(CodecError) -> InferRequest {
         let jsonLength = headerLength ?? body.count
         guard jsonLength >= 0, jsonLength <= body.count else {
@@ -37,11 +41,65 @@ public enum KServeV2 {
                 .invalidRequest,
                 "\(headerLengthField) is \(jsonLength), but the request body holds only \(body.count) bytes")
         }
-        let header = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: body[0..<jsonLength]))
-        var binary = BinaryReader(bytes: UnsafeRawBufferPointer(rebasing: body[jsonLength...]))
-        guard case .object(let root) = header else {
-            throw CodecError(.invalidRequest, "an inference request must be a JSON object, got \(header.briefDescription)")
+        let header = UnsafeRawBufferPointer(rebasing: body[0..<jsonLength]).assumingMemoryBound(to: UInt8.self)
+        let binary = UnsafeRawBufferPointer(rebasing: body[jsonLength...])
+        if let request = try? decodeDirect(header: header, binary: binary) { return request }
+        return try decodeTree(header: header, binary: binary)
+    }
+
+    /// Decodes an inference request by way of a `JSONValue` tree of the whole header (the only way
+    /// before the direct decoder; errors are always reported this way). `legacyNumbers: true` gives
+    /// the old number conversion too, for comparisons.
+    static func decodeTree(
+        header: UnsafeBufferPointer<UInt8>, binary: UnsafeRawBufferPointer, legacyNumbers: Bool = false
+    ) throws(CodecError) -> InferRequest {
+        var parser = JSONParser(bytes: header, maximumDepth: JSONValue.defaultMaximumDepth, legacyNumbers: legacyNumbers)
+        let value = try parser.parseDocument()
+        guard case .object(let root) = value else {
+            throw CodecError(.invalidRequest, "an inference request must be a JSON object, got \(value.briefDescription)")
         }
+        return try decodeRequest(root: root, dataSources: nil, header: header, binary: binary)
+    }
+
+    /// The direct path: the header is parsed into a tree except for the `data` of the inputs,
+    /// which go straight into tensors. Throws (anything) where it gives up.
+    static func decodeDirect(header: UnsafeBufferPointer<UInt8>, binary: UnsafeRawBufferPointer) throws(CodecError) -> InferRequest {
+        var parser = JSONParser(bytes: header, maximumDepth: JSONValue.defaultMaximumDepth)
+        parser.skipByteOrderMark()
+        parser.skipWhitespace()
+        guard parser.position < header.count, header[parser.position] == UInt8(ascii: "{") else {
+            throw DirectDecoding.fallBack
+        }
+        let (root, dataSources) = try parser.parseInferRequestRoot()
+        try parser.expectEndOfInput()
+        return try decodeRequest(root: root, dataSources: dataSources, header: header, binary: binary)
+    }
+
+    /// Where an input's data is.
+    enum DataSource {
+        /// No `data` member.
+        case absent
+        /// The `data` value as a tree.
+        case tree(JSONValue)
+        /// Already decoded, for the datatype and shape the input object gave before `data`.
+        case tensor(Tensor)
+        /// Scalars and lists of scalars at this range of the header, to decode once the datatype
+        /// and shape are known.
+        case range(Range<Int>)
+
+        var isAbsent: Bool {
+            if case .absent = self { return true }
+            return false
+        }
+    }
+
+    /// Everything after parsing. `dataSources` gives the data of the elements of the first
+    /// `inputs` member (whose objects then have no `data` member); `nil` to take `data` from the
+    /// input objects.
+    private static func decodeRequest(
+        root: JSONObject, dataSources: [DataSource]?, header: UnsafeBufferPointer<UInt8>, binary binaryBytes: UnsafeRawBufferPointer
+    ) throws(CodecError) -> InferRequest {
+        var binary = BinaryReader(bytes: binaryBytes)
         var request = InferRequest(id: nil, inputs: [:], outputs: nil, binaryOutputs: false, signatureName: nil)
         if let id = root["id"] {
             guard case .string(let text) = id else { throw CodecError(.invalidRequest, "id expects a string, got \(id.briefDescription)") }
@@ -67,8 +125,10 @@ public enum KServeV2 {
         guard case .array(let inputs) = root["inputs"] ?? .null, !inputs.isEmpty else {
             throw CodecError(.invalidRequest, "an inference request needs \"inputs\": a non-empty list of tensors")
         }
+        request.inputs.reserveCapacity(inputs.count)
         for (index, input) in inputs.enumerated() {
-            let (name, tensor) = try decodeInput(input, index: index, binary: &binary)
+            let (name, tensor) = try decodeInput(
+                input, index: index, dataSource: dataSources?[index], header: header, binary: &binary)
             guard request.inputs[name] == nil else {
                 throw CodecError(.invalidRequest, "input '\(name)' appears more than once")
             }
@@ -100,25 +160,18 @@ public enum KServeV2 {
         return request
     }
 
-    private static func decodeInput(_ input: JSONValue, index: Int, binary: inout BinaryReader) throws(CodecError) -> (String, Tensor) {
-        guard case .object(let object) = input else {
-            throw CodecError(.invalidRequest, "inputs[\(index)] expects a tensor object, got \(input.briefDescription)")
-        }
-        guard case .string(let name) = object["name"] ?? .null else {
-            throw CodecError(.invalidRequest, "inputs[\(index)] needs a \"name\" string")
-        }
-        guard case .string(let datatypeName) = object["datatype"] ?? .null else {
-            throw CodecError(.invalidRequest, "input '\(name)' needs a \"datatype\" (FP32, INT64, BYTES, ...)")
-        }
-        guard let dtype = DataType.allCases.first(where: { $0.v2Name == datatypeName }) else {
-            throw CodecError(
-                .typeMismatch,
-                "input '\(name)' has datatype '\(datatypeName)'; expected one of \(DataType.allCases.map(\.v2Name).joined(separator: ", "))")
-        }
-        guard case .array(let shapeValues) = object["shape"] ?? .null else {
+    /// The element type a V2 datatype name (`FP32`, `BYTES`, ...) stands for.
+    static func dataType(v2Name name: String) -> DataType? {
+        DataType.allCases.first(where: { $0.v2Name == name })
+    }
+
+    /// An input's `shape` value as dimensions, with its element count.
+    static func shape(of value: JSONValue?, input name: String) throws(CodecError) -> (dimensions: [Int], elementCount: Int) {
+        guard case .array(let shapeValues) = value ?? .null else {
             throw CodecError(.invalidRequest, "input '\(name)' needs a \"shape\": a list of dimension sizes")
         }
         var shape: [Int] = []
+        shape.reserveCapacity(shapeValues.count)
         var elementCount = 1
         for value in shapeValues {
             guard case .int(let dimension) = value, dimension >= 0, let size = Int(exactly: dimension) else {
@@ -131,6 +184,27 @@ public enum KServeV2 {
             shape.append(size)
             elementCount = product
         }
+        return (shape, elementCount)
+    }
+
+    private static func decodeInput(
+        _ input: JSONValue, index: Int, dataSource: DataSource?, header: UnsafeBufferPointer<UInt8>, binary: inout BinaryReader
+    ) throws(CodecError) -> (String, Tensor) {
+        guard case .object(let object) = input else {
+            throw CodecError(.invalidRequest, "inputs[\(index)] expects a tensor object, got \(input.briefDescription)")
+        }
+        guard case .string(let name) = object["name"] ?? .null else {
+            throw CodecError(.invalidRequest, "inputs[\(index)] needs a \"name\" string")
+        }
+        guard case .string(let datatypeName) = object["datatype"] ?? .null else {
+            throw CodecError(.invalidRequest, "input '\(name)' needs a \"datatype\" (FP32, INT64, BYTES, ...)")
+        }
+        guard let dtype = dataType(v2Name: datatypeName) else {
+            throw CodecError(
+                .typeMismatch,
+                "input '\(name)' has datatype '\(datatypeName)'; expected one of \(DataType.allCases.map(\.v2Name).joined(separator: ", "))")
+        }
+        let (shape, elementCount) = try Self.shape(of: object["shape"], input: name)
         var binarySize: Int?
         if case .object(let parameters) = object["parameters"] ?? .null, let size = parameters["binary_data_size"] {
             guard case .int(let value) = size, value >= 0, let count = Int(exactly: value) else {
@@ -138,8 +212,9 @@ public enum KServeV2 {
             }
             binarySize = count
         }
+        let data = dataSource ?? object["data"].map { DataSource.tree($0) } ?? .absent
         if let binarySize {
-            guard object["data"] == nil else {
+            guard data.isAbsent else {
                 throw CodecError(.invalidRequest, "input '\(name)' has both \"data\" and binary_data_size; send one")
             }
             guard let bytes = binary.take(binarySize) else {
@@ -149,23 +224,33 @@ public enum KServeV2 {
             }
             return (name, try binaryTensor(name: name, dtype: dtype, shape: shape, bytes: bytes))
         }
-        guard let data = object["data"] else {
+        switch data {
+        case .absent:
             throw CodecError(.invalidRequest, "input '\(name)' needs \"data\" or parameters.binary_data_size")
-        }
-        var leaves: [JSONValue] = []
-        leaves.reserveCapacity(elementCount)
-        try flatten(data, into: &leaves, name: name, limit: elementCount)
-        guard leaves.count == elementCount else {
-            throw CodecError(
-                .invalidRequest,
-                "input '\(name)' shape \(shape.shapeDescription) holds \(elementCount) elements, data has \(leaves.count)")
-        }
-        let location = InputLocation(name: name, dtype: dtype, layout: .columnar(named: true))
-        let flat = try makeTensor(parts: [.array(leaves)], stacked: false, location: location)
-        do {
-            return (name, try flat.reshaped(shape))
-        } catch {
-            throw CodecError(.invalidRequest, "input '\(name)': \(error.message)", cause: error)
+        case .tensor(let tensor):
+            guard tensor.dtype == dtype, tensor.shape == shape else { throw DirectDecoding.fallBack }
+            return (name, tensor)
+        case .range(let range):
+            // Every element takes at least a byte, which bounds what is allocated.
+            guard elementCount <= range.count else { throw DirectDecoding.fallBack }
+            let flat = try directTensor(dtype: dtype, shape: shape, from: header, ranges: [range], perRange: elementCount)
+            return (name, flat)
+        case .tree(let data):
+            var leaves: [JSONValue] = []
+            leaves.reserveCapacity(min(elementCount, header.count))
+            try flatten(data, into: &leaves, name: name, limit: elementCount)
+            guard leaves.count == elementCount else {
+                throw CodecError(
+                    .invalidRequest,
+                    "input '\(name)' shape \(shape.shapeDescription) holds \(elementCount) elements, data has \(leaves.count)")
+            }
+            let location = InputLocation(name: name, dtype: dtype, layout: .columnar(named: true))
+            let flat = try makeTensor(parts: [.array(leaves)], stacked: false, location: location)
+            do {
+                return (name, try flat.reshaped(shape))
+            } catch {
+                throw CodecError(.invalidRequest, "input '\(name)': \(error.message)", cause: error)
+            }
         }
     }
 
@@ -302,5 +387,145 @@ struct BinaryReader {
         guard count >= 0, count <= remaining else { return nil }
         defer { offset += count }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+    }
+}
+
+extension JSONParser {
+    /// Parses an inference request's root object (at its `{`) as a tree, except that the first
+    /// `inputs` member, when a list, has the `data` of its input objects taken out: returned as
+    /// data sources, one per element. Throws (anything) where the direct path gives up.
+    fileprivate mutating func parseInferRequestRoot() throws(CodecError) -> (JSONObject, [KServeV2.DataSource]?) {
+        try enterNesting()
+        position += 1  // {
+        skipWhitespace()
+        var members: [JSONObject.Member] = []
+        var dataSources: [KServeV2.DataSource]?
+        var sawInputs = false
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return (JSONObject(members), nil)
+        }
+        while true {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw DirectDecoding.fallBack }
+            let key = try parseString()
+            try expectColon()
+            if key == "inputs" && !sawInputs {
+                sawInputs = true
+                if position < bytes.count, bytes[position] == UInt8(ascii: "[") {
+                    let (inputs, sources) = try parseInferInputs()
+                    members.append(JSONObject.Member(key: key, value: .array(inputs)))
+                    dataSources = sources
+                } else {
+                    members.append(JSONObject.Member(key: key, value: try parseValue()))
+                }
+            } else {
+                members.append(JSONObject.Member(key: key, value: try parseValue()))
+            }
+            if try endOfMember(closing: UInt8(ascii: "}")) { break }
+        }
+        depth -= 1
+        return (JSONObject(members), dataSources)
+    }
+
+    /// The `inputs` list (at its `[`): its elements, input objects without `data`, and each one's
+    /// data.
+    private mutating func parseInferInputs() throws(CodecError) -> ([JSONValue], [KServeV2.DataSource]) {
+        try enterNesting()
+        position += 1  // [
+        skipWhitespace()
+        var inputs: [JSONValue] = []
+        var sources: [KServeV2.DataSource] = []
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return (inputs, sources)
+        }
+        while true {
+            guard position < bytes.count else { throw DirectDecoding.fallBack }
+            if bytes[position] == UInt8(ascii: "{") {
+                let (object, source) = try parseInferInput()
+                inputs.append(.object(object))
+                sources.append(source)
+            } else {
+                inputs.append(try parseValue())
+                sources.append(.absent)
+            }
+            if try endOfMember(closing: UInt8(ascii: "]")) { break }
+        }
+        depth -= 1
+        return (inputs, sources)
+    }
+
+    /// One input object (at its `{`), its `data` taken out.
+    private mutating func parseInferInput() throws(CodecError) -> (JSONObject, KServeV2.DataSource) {
+        try enterNesting()
+        position += 1  // {
+        skipWhitespace()
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(4)
+        var data = KServeV2.DataSource.absent
+        var sawData = false
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return (JSONObject(members), data)
+        }
+        while true {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw DirectDecoding.fallBack }
+            let key = try parseString()
+            try expectColon()
+            if key == "data" {
+                // The tree path reads the first `data`; rather than mimic that, give up on two.
+                if sawData { throw DirectDecoding.fallBack }
+                sawData = true
+                data = try parseInputData(before: JSONObject(members))
+            } else {
+                members.append(JSONObject.Member(key: key, value: try parseValue()))
+            }
+            if try endOfMember(closing: UInt8(ascii: "}")) { break }
+        }
+        depth -= 1
+        return (JSONObject(members), data)
+    }
+
+    private func knownShape(_ value: JSONValue?) -> (dimensions: [Int], elementCount: Int)? {
+        do {
+            return try KServeV2.shape(of: value, input: "")
+        } catch {
+            return nil
+        }
+    }
+
+    /// An input's `data` value. With the datatype and shape already read (`earlier` holds the
+    /// members before `data`), numbers go straight into the tensor; otherwise a value of scalars
+    /// is only checked and its range kept, and anything else becomes a tree.
+    private mutating func parseInputData(before earlier: JSONObject) throws(CodecError) -> KServeV2.DataSource {
+        var dtype: DataType?
+        if case .string(let name)? = earlier["datatype"] { dtype = KServeV2.dataType(v2Name: name) }
+        if dtype == .string { return .tree(try parseValue()) }
+        if let dtype, let known = knownShape(earlier["shape"]), known.elementCount <= bytes.count - position {
+            let elementCount = known.elementCount
+            let tensor: Tensor
+            do {
+                tensor = try Tensor(dtype: dtype, shape: known.dimensions) { raw in
+                    let written = try decodeLeaves(dtype: dtype, into: raw, capacity: elementCount)
+                    guard written == elementCount else { throw DirectDecoding.fallBack }
+                }
+            } catch {
+                throw DirectDecoding.fallBack
+            }
+            return .tensor(tensor)
+        }
+        let start = position
+        let startDepth = depth
+        do {
+            _ = try skipLeaves()
+            return .range(start..<position)
+        } catch {
+            position = start
+            depth = startDepth
+            return .tree(try parseValue())
+        }
     }
 }

@@ -47,12 +47,16 @@ public enum TFServingJSON {
     /// signature whose input types the values are converted to; its errors are rethrown as they
     /// are. Every other problem is a `CodecError`. Missing and unknown input names are left to
     /// `Signature.validate`.
+    ///
+    /// Numeric and bool inputs the signature declares are decoded straight from the text into
+    /// tensor storage; a body the direct path does not take is decoded through a `JSONValue`
+    /// tree, with the same result or error. `signature` is called at most once either way.
     public static func decodePredictRequest(
         _ body: UnsafeRawBufferPointer, maximumDepth: Int = JSONValue.defaultMaximumDepth,
         signature: (String?) throws -> Signature
     ) throws -> PredictRequest {
-        let value = try JSONValue.parse(body, maximumDepth: maximumDepth)
-        return try decodePredictRequest(value, signature: signature)
+        try decodePredictRequest(
+            bytes: body.assumingMemoryBound(to: UInt8.self), maximumDepth: maximumDepth, signature: signature)
     }
 
     /// Decodes a predict request body; see `decodePredictRequest(_:maximumDepth:signature:)`.
@@ -60,8 +64,38 @@ public enum TFServingJSON {
         _ body: [UInt8], maximumDepth: Int = JSONValue.defaultMaximumDepth,
         signature: (String?) throws -> Signature
     ) throws -> PredictRequest {
-        let value = try JSONValue.parse(body, maximumDepth: maximumDepth)
-        return try decodePredictRequest(value, signature: signature)
+        try body.withUnsafeBufferPointer { bytes in
+            try decodePredictRequest(bytes: bytes, maximumDepth: maximumDepth, signature: signature)
+        }
+    }
+
+    static func decodePredictRequest(
+        bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, signature resolve: (String?) throws -> Signature
+    ) throws -> PredictRequest {
+        // Whichever path gets to the signature first resolves it; a fallback after that reuses it.
+        var resolved: (name: String?, result: Result<Signature, any Error>)?
+        func resolveOnce(_ name: String?) throws -> Signature {
+            if let resolved, resolved.name == name { return try resolved.result.get() }
+            let result = Result { try resolve(name) }
+            resolved = (name, result)
+            return try result.get()
+        }
+        if let request = try? decodeDirect(bytes: bytes, maximumDepth: maximumDepth, signature: resolveOnce) {
+            return request
+        }
+        return try decodeTree(bytes: bytes, maximumDepth: maximumDepth, signature: resolveOnce)
+    }
+
+    /// Decodes a predict request by way of a `JSONValue` tree of the whole body (the only way
+    /// before the direct decoder; errors are always reported this way). `legacyNumbers: true` gives
+    /// the old number conversion too, for comparisons.
+    static func decodeTree(
+        bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, legacyNumbers: Bool = false,
+        signature resolve: (String?) throws -> Signature
+    ) throws -> PredictRequest {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth, legacyNumbers: legacyNumbers)
+        let value = try parser.parseDocument()
+        return try decodePredictRequest(value, signature: resolve)
     }
 
     /// Decodes an already parsed predict request body.
@@ -259,5 +293,194 @@ extension JSONObject {
     func value(forKey key: String, hint: Int) -> JSONValue? {
         if hint < members.count, members[hint].key == key { return members[hint].value }
         return self[key]
+    }
+}
+
+// MARK: - Direct decoding
+
+extension TFServingJSON {
+    /// Where the tensor values of a request are, as found by the direct path's first pass.
+    enum ScannedInputs {
+        /// `"instances": [value, ...]`.
+        case bareRows([ScannedTensor])
+        /// `"instances": [{name: value, ...}, ...]`, every instance with the same keys in the same
+        /// order: `rows[instance][key position]`.
+        case namedRows(keys: [String], rows: [[ScannedTensor]])
+        /// `"inputs": value`.
+        case bare(ScannedTensor)
+        /// `"inputs": {name: value, ...}`.
+        case named(keys: [String], values: [ScannedTensor])
+    }
+
+    /// The direct path: one pass checks the body and finds its tensor values (rectangular lists of
+    /// numbers or bools); once the signature is resolved, a second pass over those values writes
+    /// their elements straight into tensors of the declared types. Throws (anything) where it
+    /// gives up: strings, undeclared inputs, any error.
+    static func decodeDirect(
+        bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, signature resolve: (String?) throws -> Signature
+    ) throws -> PredictRequest {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+        parser.skipByteOrderMark()
+        parser.skipWhitespace()
+        guard parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: "{") else {
+            throw DirectDecoding.fallBack
+        }
+        let (signatureName, scanned) = try parser.scanPredictRequest()
+        try parser.expectEndOfInput()
+
+        let signature = try resolve(signatureName)
+        var tensors: [String: Tensor] = [:]
+        func add(_ name: String, _ spec: TensorSpec?, _ parts: [ScannedTensor], stacked: Bool) throws(CodecError) {
+            guard let spec, let first = parts.first else { throw DirectDecoding.fallBack }
+            for part in parts where part.shape != first.shape { throw DirectDecoding.fallBack }
+            let shape = stacked ? [parts.count] + first.shape : first.shape
+            guard let perPart = checkedElementCount(first.shape), checkedElementCount(shape) != nil else {
+                throw DirectDecoding.fallBack
+            }
+            tensors[name] = try directTensor(
+                dtype: spec.dtype, shape: shape, from: bytes, ranges: parts.map(\.range), perRange: perPart)
+        }
+        let format: Format
+        switch scanned {
+        case .bareRows(let parts):
+            format = .row
+            let input = singleInput(signature)
+            try add(input?.name ?? "", input, parts, stacked: true)
+        case .namedRows(let keys, let rows):
+            format = .row
+            tensors.reserveCapacity(keys.count)
+            for (position, key) in keys.enumerated() {
+                try add(key, signature.input(named: key), rows.map { $0[position] }, stacked: true)
+            }
+        case .bare(let value):
+            format = .columnar
+            let input = singleInput(signature)
+            try add(input?.name ?? "", input, [value], stacked: false)
+        case .named(let keys, let values):
+            format = .columnar
+            tensors.reserveCapacity(keys.count)
+            for (key, value) in zip(keys, values) {
+                try add(key, signature.input(named: key), [value], stacked: false)
+            }
+        }
+        return PredictRequest(signature: signature, inputs: tensors, format: format)
+    }
+}
+
+extension JSONParser {
+    /// The first pass of `TFServingJSON.decodeDirect` over the root object (at its `{`): the
+    /// signature name and where the tensor values are. Gives up on whatever the tree path would
+    /// reject, and on shapes of request it does not handle.
+    fileprivate mutating func scanPredictRequest() throws(CodecError) -> (String?, TFServingJSON.ScannedInputs) {
+        try enterNesting()
+        position += 1  // {
+        var signatureName: String?
+        var sawSignatureName = false
+        var scanned: TFServingJSON.ScannedInputs?
+        skipWhitespace()
+        while true {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw DirectDecoding.fallBack }
+            let key = try parseString()
+            try expectColon()
+            switch key {
+            case "signature_name":
+                if sawSignatureName { throw DirectDecoding.fallBack }
+                sawSignatureName = true
+                switch try parseValue() {
+                case .string(let name): signatureName = name
+                case .null: signatureName = nil
+                default: throw DirectDecoding.fallBack
+                }
+            case "instances":
+                if scanned != nil { throw DirectDecoding.fallBack }
+                scanned = try scanInstances()
+            case "inputs":
+                if scanned != nil { throw DirectDecoding.fallBack }
+                scanned = try scanInputs()
+            default:
+                _ = try parseValue()
+            }
+            if try endOfMember(closing: UInt8(ascii: "}")) { break }
+        }
+        depth -= 1
+        guard let scanned else { throw DirectDecoding.fallBack }
+        return (signatureName, scanned)
+    }
+
+    /// `instances`: a non-empty list of tensor values, or of objects with the same keys in the
+    /// same order.
+    private mutating func scanInstances() throws(CodecError) -> TFServingJSON.ScannedInputs {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "[") else { throw DirectDecoding.fallBack }
+        try enterNesting()
+        position += 1
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] != UInt8(ascii: "]") else { throw DirectDecoding.fallBack }
+        let named = bytes[position] == UInt8(ascii: "{")
+        var parts: [ScannedTensor] = []
+        var keys: [String] = []
+        var rows: [[ScannedTensor]] = []
+        while true {
+            guard position < bytes.count else { throw DirectDecoding.fallBack }
+            let isObject = bytes[position] == UInt8(ascii: "{")
+            guard isObject == named else { throw DirectDecoding.fallBack }
+            if named {
+                let (instanceKeys, values) = try scanNamedValues()
+                if rows.isEmpty {
+                    try checkNamedKeys(instanceKeys)
+                    keys = instanceKeys
+                } else if instanceKeys != keys {
+                    throw DirectDecoding.fallBack
+                }
+                rows.append(values)
+            } else {
+                parts.append(try scanRectangular())
+            }
+            if try endOfMember(closing: UInt8(ascii: "]")) { break }
+        }
+        depth -= 1
+        return named ? .namedRows(keys: keys, rows: rows) : .bareRows(parts)
+    }
+
+    /// `inputs`: a tensor value, or an object of them.
+    private mutating func scanInputs() throws(CodecError) -> TFServingJSON.ScannedInputs {
+        guard position < bytes.count else { throw DirectDecoding.fallBack }
+        if bytes[position] == UInt8(ascii: "{") {
+            let (keys, values) = try scanNamedValues()
+            try checkNamedKeys(keys)
+            return .named(keys: keys, values: values)
+        }
+        return .bare(try scanRectangular())
+    }
+
+    /// Keys of named inputs the direct path takes: no key twice, and not `{"b64": ...}` (which
+    /// may stand for a string value).
+    private func checkNamedKeys(_ keys: [String]) throws(CodecError) {
+        if keys.count == 1 && keys[0] == "b64" { throw DirectDecoding.fallBack }
+        for i in keys.indices {
+            for j in keys.indices where j > i && keys[j] == keys[i] { throw DirectDecoding.fallBack }
+        }
+    }
+
+    /// An object (at its `{`) whose values are all tensor values.
+    private mutating func scanNamedValues() throws(CodecError) -> ([String], [ScannedTensor]) {
+        try enterNesting()
+        position += 1
+        skipWhitespace()
+        var keys: [String] = []
+        var values: [ScannedTensor] = []
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return (keys, values)
+        }
+        while true {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw DirectDecoding.fallBack }
+            keys.append(try parseString())
+            try expectColon()
+            values.append(try scanRectangular())
+            if try endOfMember(closing: UInt8(ascii: "}")) { break }
+        }
+        depth -= 1
+        return (keys, values)
     }
 }

@@ -11,16 +11,34 @@ enum LeafFailure: Error {
     case invalidBase64(Base64.DecodingFailure)
 }
 
-/// A fixed-width element type that can be read from a JSON leaf.
+/// A fixed-width element type that can be read from a JSON leaf. `fromNumber` and `fromBool` are
+/// the conversions; `fromJSON` dispatches a tree leaf to them, and the direct decoders (which
+/// build no `JSONValue`) call them as well, so both paths convert identically.
 protocol JSONDecodableElement {
-    static func fromJSON(_ value: JSONValue) throws(LeafFailure) -> Self
+    /// The element for a number token.
+    static func fromNumber(_ value: JSONNumber) throws(LeafFailure) -> Self
+    /// The element for `true` or `false`.
+    static func fromBool(_ value: Bool) throws(LeafFailure) -> Self
+}
+
+extension JSONDecodableElement {
+    @inline(__always)
+    static func fromJSON(_ value: JSONValue) throws(LeafFailure) -> Self {
+        switch value {
+        case .int(let number): try fromNumber(.int(number))
+        case .uint(let number): try fromNumber(.uint(number))
+        case .double(let number): try fromNumber(.double(number))
+        case .bool(let flag): try fromBool(flag)
+        default: throw .wrongKind
+        }
+    }
 }
 
 extension JSONDecodableElement where Self: FixedWidthInteger {
     /// Integers come from integer tokens, or from integral doubles (`1.0`, `1e3`) that convert
     /// exactly; never from fractions, NaN or infinities.
     @inline(__always)
-    static func fromJSON(_ value: JSONValue) throws(LeafFailure) -> Self {
+    static func fromNumber(_ value: JSONNumber) throws(LeafFailure) -> Self {
         switch value {
         case .int(let number):
             guard let result = Self(exactly: number) else { throw .outOfRange }
@@ -32,17 +50,18 @@ extension JSONDecodableElement where Self: FixedWidthInteger {
             guard number.isFinite, number.rounded(.towardZero) == number else { throw .notIntegral }
             guard let result = Self(exactly: number) else { throw .outOfRange }
             return result
-        default:
-            throw .wrongKind
         }
     }
+
+    @inline(__always)
+    static func fromBool(_ value: Bool) throws(LeafFailure) -> Self { throw .wrongKind }
 }
 
 extension JSONDecodableElement where Self: BinaryFloatingPoint {
     /// Floats come from any number, NaN and the infinities included; a finite number too large
     /// for the type is out of range rather than silently infinite.
     @inline(__always)
-    static func fromJSON(_ value: JSONValue) throws(LeafFailure) -> Self {
+    static func fromNumber(_ value: JSONNumber) throws(LeafFailure) -> Self {
         let result: Self
         switch value {
         case .double(let number):
@@ -54,11 +73,12 @@ extension JSONDecodableElement where Self: BinaryFloatingPoint {
         case .uint(let number):
             result = Self(number)
             if result.isInfinite { throw .outOfRange }
-        default:
-            throw .wrongKind
         }
         return result
     }
+
+    @inline(__always)
+    static func fromBool(_ value: Bool) throws(LeafFailure) -> Self { throw .wrongKind }
 }
 
 extension Float16: JSONDecodableElement {}
@@ -75,10 +95,10 @@ extension UInt64: JSONDecodableElement {}
 
 extension Bool: JSONDecodableElement {
     @inline(__always)
-    static func fromJSON(_ value: JSONValue) throws(LeafFailure) -> Bool {
-        guard case .bool(let flag) = value else { throw .wrongKind }
-        return flag
-    }
+    static func fromNumber(_ value: JSONNumber) throws(LeafFailure) -> Bool { throw .wrongKind }
+
+    @inline(__always)
+    static func fromBool(_ value: Bool) throws(LeafFailure) -> Bool { value }
 }
 
 /// Where converted leaves go, in row-major order.

@@ -1,40 +1,40 @@
 /// A minimal reader of the protocol buffer wire format: enough to walk the few TensorFlow messages
 /// Wharf reads (MetaGraphDef, SignatureDef, TensorInfo) without generated code.
-struct ProtoReader {
+package struct ProtoReader {
     /// A wire-format value of one field.
-    enum Value {
+    package enum Value {
         case varint(UInt64)
         case fixed64(UInt64)
         case bytes(ArraySlice<UInt8>)
         case fixed32(UInt32)
 
-        var asBytes: ArraySlice<UInt8>? {
+        package var asBytes: ArraySlice<UInt8>? {
             if case .bytes(let bytes) = self { return bytes }
             return nil
         }
-        var asString: String? { asBytes.map { String(decoding: $0, as: UTF8.self) } }
-        var asInt64: Int64? {
+        package var asString: String? { asBytes.map { String(decoding: $0, as: UTF8.self) } }
+        package var asInt64: Int64? {
             if case .varint(let raw) = self { return Int64(bitPattern: raw) }
             return nil
         }
     }
 
-    struct MalformedMessage: Error, CustomStringConvertible {
+    package struct MalformedMessage: Error, CustomStringConvertible {
         let offset: Int
         let reason: String
-        var description: String { "malformed protobuf at byte \(offset): \(reason)" }
+        package var description: String { "malformed protobuf at byte \(offset): \(reason)" }
     }
 
     private let bytes: ArraySlice<UInt8>
     private var position: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
         self.position = bytes.startIndex
     }
 
     /// The next field number and value, or `nil` at the end of the message.
-    mutating func next() throws -> (field: Int, value: Value)? {
+    package mutating func next() throws -> (field: Int, value: Value)? {
         guard position < bytes.endIndex else { return nil }
         let key = try readVarint()
         let field = Int(key >> 3)

@@ -1,8 +1,8 @@
-import WharfCore
+package import WharfCore
 
 /// TensorFlow's DataType enum numbers (tensorflow/core/framework/types.proto) for Wharf's types.
-enum TFDataType {
-    static func code(for dtype: DataType) -> Int32 {
+package enum TFDataType {
+    package static func code(for dtype: DataType) -> Int32 {
         switch dtype {
         case .float32: 1
         case .float64: 2
@@ -22,14 +22,14 @@ enum TFDataType {
 
     /// The Wharf type of a TensorFlow type code; `nil` for types Wharf does not serve
     /// (complex, quantized, bfloat16, resource, variant).
-    static func dataType(code: Int32) -> DataType? {
+    package static func dataType(code: Int32) -> DataType? {
         // Reference types (DT_FLOAT_REF = 101, ...) carry the base type plus 100.
         let base = code > 100 ? code - 100 : code
         return DataType.allCases.first { TFDataType.code(for: $0) == base }
     }
 
     /// TensorFlow's name for a type code, also for the types Wharf does not serve.
-    static func name(code: Int32) -> String {
+    package static func name(code: Int32) -> String {
         if let dtype = dataType(code: code) { return dtype.tensorFlowName }
         let others: [Int32: String] = [
             8: "DT_COMPLEX64", 11: "DT_QINT8", 12: "DT_QUINT8", 13: "DT_QINT32", 14: "DT_BFLOAT16",

@@ -12,6 +12,19 @@ package struct ConfigReader {
 
     private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// The file the values come from.
+    var sourceName: String { source }
+
+    /// Whether the mapping has `key`.
+    func values(has key: String) -> Bool { values[key] != nil }
+
+    /// A positive integer.
+    package func positive(_ key: String) throws(ConfigError) -> Int? {
+        guard let number = try int(key) else { return nil }
+        guard number > 0 else { throw fail(key, expected: "a positive integer", got: number) }
+        return number
+    }
+
     private func fail(_ key: String, expected: String, got value: Any) -> ConfigError {
         ConfigError("\(source): \(name(key)) expects \(expected), got \(String(describing: value))")
     }

@@ -47,11 +47,14 @@ public struct ModelConfig: Sendable, Equatable {
     public var runtime: RuntimeKind?
     /// Session settings for every version of the model.
     public var options: RuntimeOptions
+    /// Instances, batching, queue, warm-up and cache.
+    public var performance: PerformanceConfig
 
     public init(
         versionPolicy: VersionPolicy = .latest(1), labels: [String: Int64] = [:], runtime: RuntimeKind? = nil,
-        options: RuntimeOptions = RuntimeOptions()
+        options: RuntimeOptions = RuntimeOptions(), performance: PerformanceConfig = PerformanceConfig()
     ) {
+        self.performance = performance
         self.versionPolicy = versionPolicy
         self.labels = labels
         self.runtime = runtime
@@ -98,7 +101,11 @@ public struct ModelConfig: Sendable, Equatable {
         config.options.gpu = GPUOptions(
             allowMemoryGrowth: try gpu.bool("allow_growth") ?? false, memoryFraction: try gpu.double("memory_fraction"),
             memoryLimitMB: try gpu.int("memory_limit_mb"), visibleDevices: try gpu.intList("visible_devices"))
-        try reader.rejectUnknown(known: ["version_policy", "labels", "runtime", "threads", "optimization", "gpu"])
+        config.performance = try reader.performance()
+        try reader.rejectUnknown(known: [
+            "version_policy", "labels", "runtime", "threads", "optimization", "gpu", "instances", "max_queue_size",
+            "dynamic_batching", "warmup", "response_cache",
+        ])
         return config
     }
 }

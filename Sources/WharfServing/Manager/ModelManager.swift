@@ -41,7 +41,6 @@ public actor ModelManager {
     private nonisolated let routes = Mutex<[String: Route]>([:])
     private let loader: Loader
     private let loadingExecutor: InferenceExecutor
-    private let inferenceExecutor: InferenceExecutor
     private let logger: Logger
     /// Continuations waiting for the manager to become idle (no load or unload under way).
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -49,14 +48,13 @@ public actor ModelManager {
 
     /// - Parameters:
     ///   - loader: how a version directory becomes a model (default: `ModelManager.runtimeLoader()`).
-    ///   - inferenceThreads: threads that run inference.
-    ///   - loadingThreads: threads that load models (kept apart so a slow load never delays requests).
+    ///   - loadingThreads: threads that load models (each version runs requests on its own threads,
+    ///     see `PerformanceConfig`, so a slow load never delays requests).
     public init(
-        loader: @escaping Loader = ModelManager.runtimeLoader(), inferenceThreads: Int, loadingThreads: Int = 1,
+        loader: @escaping Loader = ModelManager.runtimeLoader(), loadingThreads: Int = 1,
         logger: Logger = Logger(label: "wharf.models")
     ) {
         self.loader = loader
-        self.inferenceExecutor = InferenceExecutor(threads: inferenceThreads)
         self.loadingExecutor = InferenceExecutor(threads: loadingThreads)
         self.logger = logger
     }
@@ -234,7 +232,6 @@ public actor ModelManager {
         }
         publishRoutes()
         await waitUntilIdle()
-        try? await inferenceExecutor.shutdown()
         try? await loadingExecutor.shutdown()
     }
 
@@ -284,29 +281,35 @@ public actor ModelManager {
         logger.info("loading model version", metadata: ["model.name": "\(name)", "model.version": "\(version)", "path": "\(source.path)"])
         let loader = self.loader
         let executor = loadingExecutor
+        let logger = self.logger
         Task {
-            let started = ContinuousClock.now
-            let result: Result<any InferenceModel, any Error>
+            let result: Result<Servable, any Error>
             do {
-                result = .success(try await executor.run { try loader(source.path, config) })
+                result = .success(try await executor.run {
+                    try Servable.load(name: name, version: version, path: source.path, config: config, loader: loader, logger: logger)
+                })
             } catch {
                 result = .failure(error)
             }
-            self.finishLoad(name, version: version, source: source, result: result, elapsed: ContinuousClock.now - started)
+            self.finishLoad(name, version: version, source: source, result: result)
         }
     }
 
-    private func finishLoad(_ name: String, version: Int64, source: VersionSource, result: Result<any InferenceModel, any Error>, elapsed: Duration) {
+    private func finishLoad(_ name: String, version: Int64, source: VersionSource, result: Result<Servable, any Error>) {
         defer { workFinished() }
-        guard var item = models[name]?.versions[version] else { return }
+        guard var item = models[name]?.versions[version] else {
+            if case .success(let servable) = result { servable.shutdown() }
+            return
+        }
         switch result {
-        case .success(let model):
-            let servable = Servable(name: name, version: version, model: model, path: source.path, executor: inferenceExecutor)
+        case .success(let servable):
             let action = item.lifecycle.handle(.loadSucceeded)
-            if action == .publish { item.servable = servable }
+            if action == .publish { item.servable = servable } else { servable.shutdown() }
             models[name]?.versions[version] = item
             logger.info("model version ready", metadata: [
-                "model.name": "\(name)", "model.version": "\(version)", "runtime": "\(model.runtime)", "load.seconds": "\(elapsed)",
+                "model.name": "\(name)", "model.version": "\(version)", "runtime": "\(servable.model.runtime)",
+                "instances": "\(servable.performance.instances)", "load.seconds": "\(servable.loadTime)",
+                "warmup.seconds": "\(servable.warmupTime)",
             ])
         case .failure(let error):
             _ = item.lifecycle.handle(.loadFailed(String(describing: error)))
@@ -333,6 +336,7 @@ public actor ModelManager {
         defer { workFinished() }
         guard var item = models[name]?.versions[version] else { return }
         _ = item.lifecycle.handle(.drained)
+        item.servable?.shutdown()
         item.servable = nil
         models[name]?.versions[version] = item
         logger.info("model version unloaded", metadata: ["model.name": "\(name)", "model.version": "\(version)"])

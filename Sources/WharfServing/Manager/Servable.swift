@@ -1,37 +1,117 @@
+import Logging
 import Synchronization
 public import WharfCore
 public import WharfRuntime
 
-/// A loaded model version that serves requests. Requests hold a `ServableLease`; a version being
-/// unloaded stops getting new leases and is released once the last lease is gone, so a swap never
-/// pulls a model out from under a request.
+/// A loaded model version that serves requests: its instances (sessions), the scheduler that runs
+/// requests on them (with dynamic batching when configured) and its response cache.
+///
+/// Requests hold a `ServableLease`; a version being unloaded stops getting new leases and is
+/// released once the last lease is gone, so a swap never pulls a model out from under a request.
 public final class Servable: Sendable {
     public let name: String
     public let version: Int64
+    /// The first instance; every instance has the same signatures.
     public let model: any InferenceModel
     /// Where the version was loaded from.
     public let path: String
-    private let executor: InferenceExecutor
+    /// The performance settings it runs with.
+    public let performance: PerformanceConfig
+    /// How long loading (all instances) and warm-up took.
+    public let loadTime: Duration
+    public let warmupTime: Duration
+    private let scheduler: InferenceScheduler
+    private let cache: ResponseCache?
     private let leases = Atomic<Int>(0)
 
-    init(name: String, version: Int64, model: any InferenceModel, path: String, executor: InferenceExecutor) {
+    init(
+        name: String, version: Int64, instances: [any InferenceModel], path: String, performance: PerformanceConfig,
+        loadTime: Duration, warmupTime: Duration
+    ) {
         self.name = name
         self.version = version
-        self.model = model
+        self.model = instances[0]
         self.path = path
-        self.executor = executor
+        self.performance = performance
+        self.loadTime = loadTime
+        self.warmupTime = warmupTime
+        self.scheduler = InferenceScheduler(name: "\(name)-v\(version)", instances: instances, performance: performance)
+        self.cache = performance.cacheBytes.map { ResponseCache(capacity: $0) }
+    }
+
+    /// Loads `performance.instances` instances with `loader` and warms each one up.
+    static func load(
+        name: String, version: Int64, path: String, config: ModelConfig, loader: ModelManager.Loader, logger: Logger
+    ) throws -> Servable {
+        let started = ContinuousClock.now
+        var instances: [any InferenceModel] = []
+        for _ in 0..<max(config.performance.instances, 1) {
+            instances.append(try loader(path, config))
+        }
+        let loaded = ContinuousClock.now
+        if config.performance.warmup.enabled {
+            let (requests, fromFile) = try WarmupRequests.make(for: instances[0], versionPath: path, config: config.performance)
+            for instance in instances {
+                for request in requests {
+                    for _ in 0..<config.performance.warmup.iterations {
+                        do {
+                            _ = try instance.run(signature: request.signature, inputs: request.inputs, outputs: nil)
+                        } catch {
+                            if fromFile {
+                                throw RuntimeError(.modelInvalid, "warm-up request failed: \(error)", cause: error)
+                            }
+                            logger.warning("synthesized warm-up request failed; continuing", metadata: [
+                                "model.name": "\(name)", "model.version": "\(version)", "error": "\(error)",
+                            ])
+                        }
+                    }
+                }
+            }
+            logger.debug("warmed up", metadata: ["model.name": "\(name)", "requests": "\(requests.count)", "from_file": "\(fromFile)"])
+        }
+        return Servable(
+            name: name, version: version, instances: instances, path: path, performance: config.performance,
+            loadTime: loaded - started, warmupTime: loaded.duration(to: .now))
     }
 
     /// Requests currently holding this version.
     public var inFlight: Int { leases.load(ordering: .acquiring) }
 
+    /// Requests waiting in the queue.
+    public var queueDepth: Int { scheduler.queueDepth }
+
+    /// Response cache hits and misses (zeros when the cache is off).
+    public var cacheCounts: (hits: Int, misses: Int) { cache?.counts ?? (0, 0) }
+
     func retain() { leases.add(1, ordering: .relaxed) }
     func release() { leases.subtract(1, ordering: .releasing) }
 
-    /// Runs a signature on the inference threads (never on the caller's thread).
+    /// Stops the worker threads once the queue is empty (after the version is drained).
+    func shutdown() { scheduler.shutdown() }
+
+    /// Runs a request: validated first (so it can never spoil a batch), answered from the cache
+    /// when possible, otherwise queued for the instances. Never blocks the caller's thread.
+    public func execute(
+        signature key: String?, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant? = nil
+    ) async throws -> RunResult {
+        let signature = try model.prepare(signature: key, inputs: inputs, outputs: outputs)
+        guard let cache else {
+            return try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
+        }
+        let cacheKey = ResponseCache.key(signature: signature.key, outputs: outputs, inputs: inputs)
+        if let cached = cache.lookup(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs) {
+            var timing = RequestTiming()
+            timing.cacheHit = true
+            return RunResult(outputs: cached, timing: timing)
+        }
+        let result = try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
+        cache.store(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs, results: result.outputs)
+        return result
+    }
+
+    /// Runs a request and returns its outputs.
     public func run(signature: String?, inputs: [String: Tensor], outputs: [String]?) async throws -> [String: Tensor] {
-        let model = self.model
-        return try await executor.run { try model.run(signature: signature, inputs: inputs, outputs: outputs) }
+        try await execute(signature: signature, inputs: inputs, outputs: outputs).outputs
     }
 }
 

@@ -4,7 +4,7 @@ public import WharfCore
 public struct ServingError: WharfError, Sendable {
     /// What went wrong, as a value that can be matched on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Wrapped: String { case modelNotFound, versionNotFound, labelNotFound, notReady, shuttingDown }
+        private enum Wrapped: String { case modelNotFound, versionNotFound, labelNotFound, notReady, shuttingDown, queueFull, deadlineExceeded }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
 
@@ -16,8 +16,12 @@ public struct ServingError: WharfError, Sendable {
         public static let labelNotFound = Code(.labelNotFound)
         /// The model exists but no version is ready.
         public static let notReady = Code(.notReady)
-        /// The server is stopping.
+        /// The server or the version is stopping.
         public static let shuttingDown = Code(.shuttingDown)
+        /// The version's request queue is full.
+        public static let queueFull = Code(.queueFull)
+        /// The request's deadline passed before it ran.
+        public static let deadlineExceeded = Code(.deadlineExceeded)
 
         public var description: String { wrapped.rawValue }
     }
@@ -34,7 +38,8 @@ public struct ServingError: WharfError, Sendable {
     public var status: StatusCode {
         switch code {
         case .labelNotFound: .invalidArgument
-        case .notReady, .shuttingDown: .unavailable
+        case .notReady, .shuttingDown, .queueFull: .unavailable
+        case .deadlineExceeded: .deadlineExceeded
         default: .notFound
         }
     }

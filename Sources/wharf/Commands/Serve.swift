@@ -31,9 +31,6 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("poll-interval"), help: "Seconds between repository scans; 0 turns polling off.")
     var pollInterval: Double?
 
-    @Option(name: .customLong("inference-threads"), help: "Threads running inference (default: one per core).")
-    var inferenceThreads: Int?
-
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -45,7 +42,6 @@ struct Serve: AsyncParsableCommand {
             if let host { configuration.host = host }
             if let httpPort { configuration.httpPort = httpPort }
             if let pollInterval { configuration.pollInterval = pollInterval > 0 ? .milliseconds(Int(pollInterval * 1000)) : nil }
-            if let inferenceThreads { configuration.inferenceThreads = inferenceThreads }
             try configuration.validate(source: configFile ?? "command line")
         } catch {
             throw ValidationError(error.message)
@@ -59,7 +55,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "wharf")
-        let manager = ModelManager(inferenceThreads: configuration.inferenceThreads, logger: Logger(label: "wharf.models"))
+        let manager = ModelManager(logger: Logger(label: "wharf.models"))
         let host = configuration.host
         let app = WharfServer.buildApplication(configuration: configuration, manager: manager, logger: logger) { port in
             logger.notice("serving", metadata: [

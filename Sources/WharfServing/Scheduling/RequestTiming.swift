@@ -1,0 +1,24 @@
+public import WharfCore
+
+/// Where one request's time went on the server.
+public struct RequestTiming: Sendable, Equatable {
+    /// Waiting for an instance (and for the batch to fill).
+    public var queue: Duration = .zero
+    /// The runtime call of the batch the request ran in.
+    public var compute: Duration = .zero
+    /// Rows of that batch after padding (1 request alone: its own rows).
+    public var batchSize = 0
+    /// Requests merged into that batch.
+    public var batchRequests = 1
+    /// The answer came from the response cache.
+    public var cacheHit = false
+
+    public init() {}
+}
+
+/// A request's outputs and timing.
+public struct RunResult: Sendable {
+    public var outputs: [String: Tensor]
+    public var timing: RequestTiming
+}
+

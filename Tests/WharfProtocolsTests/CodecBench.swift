@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Testing
+import WharfCore
+@testable import WharfProtocols
+
+/// Request bodies like `Benchmarks/serve/make_bodies.py` writes: one MLP row of 784 float32
+/// values, each written as Python writes the float32 widened to a double (up to 17 digits).
+enum BenchBodies {
+    static let pixels: [Float] = {
+        var generator = SplitMix64(seed: 3)
+        return (0..<784).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
+    }()
+
+    static let pixelText = "[" + pixels.map { Double($0).description }.joined(separator: ", ") + "]"
+
+    static let v2 = Array(
+        (#"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": "# + pixelText + "}]}").utf8)
+
+    static let predict = Array((#"{"instances": ["# + pixelText + "]}").utf8)
+
+    static let signature = Signature(
+        key: Signature.defaultKey, inputs: [TensorSpec(name: "pixels", dtype: .float32, shape: TensorShape([-1, 784]))],
+        outputs: [TensorSpec(name: "probabilities", dtype: .float32, shape: TensorShape([-1, 10]))])
+
+    static let probabilities: [String: Tensor] = {
+        var generator = SplitMix64(seed: 7)
+        let values = (0..<10).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
+        return ["probabilities": try! Tensor(shape: [1, 10], scalars: values)]
+    }()
+}
+
+/// A small deterministic generator (SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+private let benchEnabled = getenv("WHARF_CODEC_BENCH").map { String(cString: $0) == "1" } ?? false
+
+/// Codec microbenchmarks; run with `WHARF_CODEC_BENCH=1 swift test -c release -Xswiftc -enable-testing
+/// --scratch-path .build-release --filter CodecBench`. "before" is the tree decoder with the old
+/// number conversion (the code before the direct decoder); "after" is the public entry point.
+@Suite(.enabled(if: benchEnabled, "set WHARF_CODEC_BENCH=1 to run the codec benchmarks"), .serialized)
+struct CodecBench {
+    /// The median over `rounds` rounds of the mean time of one call, in nanoseconds.
+    private func measure(rounds: Int = 15, iterations: Int, _ body: () throws -> Void) rethrows -> Double {
+        for _ in 0..<(iterations / 4 + 1) { try body() }
+        var samples: [Double] = []
+        let clock = ContinuousClock()
+        for _ in 0..<rounds {
+            let start = clock.now
+            for _ in 0..<iterations { try body() }
+            let elapsed = clock.now - start
+            let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+            samples.append(nanoseconds / Double(iterations))
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+
+    private func report(_ name: String, before: Double, after: Double) {
+        let line = "CodecBench \(name): before \(Int(before.rounded())) ns, after \(Int(after.rounded())) ns, "
+            + "\(String(Int((before / after * 10).rounded()) / 10)).\(Int((before / after * 10).rounded()) % 10)x"
+        print(line)
+    }
+
+    @Test func v2DecodeOneMLPRow() throws {
+        let body = BenchBodies.v2
+        let expected = try body.withUnsafeBytes { try KServeV2.decodeInferRequest($0, headerLength: nil) }
+        #expect(try expected.inputs["pixels"]?.scalars(as: Float.self) == BenchBodies.pixels)
+        let before = try body.withUnsafeBufferPointer { bytes in
+            try measure(iterations: 2000) {
+                _ = try KServeV2.decodeTree(header: bytes, binary: UnsafeRawBufferPointer(start: nil, count: 0), legacyNumbers: true)
+            }
+        }
+        let after = try body.withUnsafeBytes { raw in
+            try measure(iterations: 2000) { _ = try KServeV2.decodeInferRequest(raw, headerLength: nil) }
+        }
+        report("V2 JSON decode 1x784 float32 (\(body.count) bytes)", before: before, after: after)
+    }
+
+    @Test func tfServingDecodeOneMLPRow() throws {
+        let body = BenchBodies.predict
+        let signature = BenchBodies.signature
+        let expected = try TFServingJSON.decodePredictRequest(body) { _ in signature }
+        #expect(try expected.inputs["pixels"]?.scalars(as: Float.self) == BenchBodies.pixels)
+        let before = try body.withUnsafeBufferPointer { bytes in
+            try measure(iterations: 2000) {
+                _ = try TFServingJSON.decodeTree(
+                    bytes: bytes, maximumDepth: JSONValue.defaultMaximumDepth, legacyNumbers: true) { _ in signature }
+            }
+        }
+        let after = try body.withUnsafeBytes { raw in
+            try measure(iterations: 2000) { _ = try TFServingJSON.decodePredictRequest(raw) { _ in signature } }
+        }
+        report("TF Serving row decode 1x784 float32 (\(body.count) bytes)", before: before, after: after)
+    }
+
+    @Test func encodeOneMLPResponse() throws {
+        let outputs = BenchBodies.probabilities
+        let after = measure(iterations: 20_000) {
+            _ = KServeV2.encodeInferResponse(
+                modelName: "mlp", modelVersion: "1", id: nil, outputs: outputs, order: ["probabilities"], binary: { _ in false })
+        }
+        report("V2 JSON response encode 1x10 float32", before: after, after: after)
+        let afterTF = try measure(iterations: 20_000) { _ = try TFServingJSON.encodePredictResponse(outputs, format: .row) }
+        report("TF Serving response encode 1x10 float32", before: afterTF, after: afterTF)
+    }
+}

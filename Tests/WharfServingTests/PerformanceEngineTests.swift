@@ -1,0 +1,227 @@
+import Foundation
+import Testing
+import WharfCore
+import WharfRuntime
+import WharfServing
+import WharfTesting
+
+/// Dynamic batching, the bounded queue, warm-up and the response cache, on real models.
+@Suite(.enabled(if: Fixtures.available, "run scripts/bootstrap to build the fixtures"))
+struct PerformanceEngineTests {
+    /// A manager serving one fixture as version 1 with the given config, ready.
+    static func serve(_ fixture: String, onnx: Bool = false, config: String, repository: ScratchRepository) async throws -> ModelManager {
+        try repository.addVersion(fixture, 1, fixture: fixture, onnx: onnx)
+        try repository.writeConfig(fixture, config)
+        let manager = ModelManager()
+        let watcher = RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60))
+        await watcher.indexNow()
+        await manager.finishStartup()
+        return manager
+    }
+
+    static let batching = """
+        dynamic_batching: {max_batch_size: 8, batch_timeout_micros: 200000, allowed_batch_sizes: [4, 8]}
+        """
+
+    /// Requests of different sizes arrive together, are merged (and padded to 4 or 8 rows), and each
+    /// gets exactly what it gets when it runs alone.
+    @Test(arguments: ["mlp", "cnn", "two_io", "multi_signature", "dtypes", "strings"])
+    func batchedOutputsEqualUnbatched(fixture: String) async throws {
+        let plainRepository = try ScratchRepository()
+        let batchedRepository = try ScratchRepository()
+        let plain = try await Self.serve(fixture, config: "", repository: plainRepository)
+        let batched = try await Self.serve(fixture, config: Self.batching, repository: batchedRepository)
+        // The largest case that fits a batch of 8.
+        let testCase = try Fixtures.cases(fixture).cases
+            .filter { ($0.inputs.values.first!.shape.first ?? 0) <= 8 }
+            .max { $0.inputs.values.first!.shape.first ?? 0 < $1.inputs.values.first!.shape.first ?? 0 }!
+        let inputs = try testCase.inputTensors()
+        let rows = inputs.values.first!.shape.first!
+        // Slices of 1, 2 and all rows, sent at the same time.
+        let slices: [Range<Int>] = [0..<1, 0..<min(2, rows), 0..<rows, (rows - 1)..<rows]
+        let sliced = try slices.map { range in try inputs.mapValues { try $0.rows(range) } }
+        let plainServable = try plain.acquire(model: fixture).servable
+        var expected: [[String: Tensor]] = []
+        for request in sliced {
+            expected.append(try await plainServable.run(signature: testCase.signature, inputs: request, outputs: nil))
+        }
+        let batchedServable = try batched.acquire(model: fixture).servable
+        let results = try await withThrowingTaskGroup(of: (Int, RunResult).self) { group in
+            for (index, request) in sliced.enumerated() {
+                group.addTask { (index, try await batchedServable.execute(signature: testCase.signature, inputs: request, outputs: nil)) }
+            }
+            var results: [Int: RunResult] = [:]
+            for try await (index, result) in group { results[index] = result }
+            return results
+        }
+        for (index, want) in expected.enumerated() {
+            let got = results[index]!
+            #expect(Set(got.outputs.keys) == Set(want.keys))
+            for (name, tensor) in want {
+                if tensor.dtype.isFloatingPoint {
+                    // The runtimes' matrix kernels differ by batch size (a 1-row product is not
+                    // blocked like a 4-row one), so float results may differ in the last bits.
+                    let difference = got.outputs[name]?.maxAbsoluteDifference(to: tensor)
+                    #expect(difference != nil && difference! <= 1e-6, "\(fixture) request \(index) output \(name): \(String(describing: difference))")
+                } else {
+                    #expect(got.outputs[name] == tensor, "\(fixture) request \(index) output \(name)")
+                }
+            }
+        }
+        if fixture == "strings" {
+            // Its scalar 'count' output has no batch dimension: requests fall back to running alone.
+            #expect(results.values.allSatisfy { $0.timing.batchRequests == 1 })
+        } else {
+            let merged = results.values.map(\.timing.batchRequests).max()!
+            #expect(merged > 1, "\(fixture): requests were merged")
+            #expect(results.values.allSatisfy { [4, 8].contains($0.timing.batchSize) }, "\(fixture): padded to an allowed size")
+        }
+        await plain.shutdown()
+        await batched.shutdown()
+    }
+
+    @Test func aFullQueueAnswers503AtOnce() async throws {
+        let repository = try ScratchRepository()
+        let manager = try await Self.serve("cnn", config: "max_queue_size: 2\nwarmup: {enabled: false}\n", repository: repository)
+        let servable = try manager.acquire(model: "cnn").servable
+        let image = try Tensor(shape: [32, 32, 32, 3], scalars: [Float](repeating: 0.5, count: 32 * 32 * 32 * 3))
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    let started = ContinuousClock.now
+                    do {
+                        _ = try await servable.run(signature: nil, inputs: ["image": image], outputs: nil)
+                        return "ok"
+                    } catch let error as ServingError where error.code == .queueFull {
+                        return ContinuousClock.now - started < .milliseconds(50) ? "full" : "full-but-slow"
+                    } catch {
+                        return "error: \(error)"
+                    }
+                }
+            }
+            var outcomes: [String] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        #expect(outcomes.contains("full"), "\(outcomes)")
+        #expect(outcomes.contains("ok"))
+        #expect(!outcomes.contains { $0.hasPrefix("error") || $0 == "full-but-slow" }, "\(outcomes)")
+        #expect(ServingError(.queueFull, "").status == .unavailable)
+        await manager.shutdown()
+    }
+
+    @Test func responseCacheHitsSkipTheRuntime() async throws {
+        let repository = try ScratchRepository()
+        let manager = try await Self.serve("mlp", config: "response_cache: {max_bytes: 1000000}\n", repository: repository)
+        let servable = try manager.acquire(model: "mlp").servable
+        let a = try Tensor(shape: [1, 784], scalars: [Float](repeating: 0.25, count: 784))
+        let b = try Tensor(shape: [1, 784], scalars: [Float](repeating: 0.75, count: 784))
+        let first = try await servable.execute(signature: nil, inputs: ["pixels": a], outputs: nil)
+        let second = try await servable.execute(signature: nil, inputs: ["pixels": a], outputs: nil)
+        let other = try await servable.execute(signature: nil, inputs: ["pixels": b], outputs: nil)
+        #expect(!first.timing.cacheHit)
+        #expect(second.timing.cacheHit)
+        #expect(second.outputs["probabilities"] == first.outputs["probabilities"])
+        #expect(!other.timing.cacheHit)
+        #expect(other.outputs["probabilities"] != first.outputs["probabilities"])
+        #expect(servable.cacheCounts.hits == 1)
+        #expect(servable.cacheCounts.misses == 2)
+        // A new version has its own, empty cache: no stale answers.
+        try repository.addVersion("mlp", 2)
+        await RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60)).indexNow()
+        await manager.waitUntilIdle()
+        let newer = try manager.acquire(model: "mlp").servable
+        #expect(newer.version == 2)
+        #expect(try await newer.execute(signature: nil, inputs: ["pixels": a], outputs: nil).timing.cacheHit == false)
+        await manager.shutdown()
+    }
+
+    @Test func tfServingWarmupFilesAreReplayed() async throws {
+        // A TF Serving model directory with assets.extra/tf_serving_warmup_requests loads and warms.
+        for fixture in ["mlp", "two_io"] {
+            let repository = try ScratchRepository()
+            try repository.addVersion(fixture, 1, fixture: fixture)
+            let extra = repository.root.appendingPathComponent("\(fixture)/1/assets.extra")
+            try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                at: Fixtures.root.appendingPathComponent("\(fixture)/warmup_requests.tfrecord"),
+                to: extra.appendingPathComponent("tf_serving_warmup_requests"))
+            let manager = ModelManager()
+            await RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60)).indexNow()
+            await manager.finishStartup()
+            let status = await manager.status(of: fixture)
+            #expect(status?.versions.first?.state == .ready, "\(String(describing: status))")
+            // A warm-up request the model rejects fails the load, and says why.
+            try Data(repeating: 7, count: 40).write(to: extra.appendingPathComponent("tf_serving_warmup_requests"))
+            try repository.addVersion(fixture, 2)
+            try FileManager.default.createDirectory(
+                at: repository.root.appendingPathComponent("\(fixture)/2/assets.extra"), withIntermediateDirectories: true)
+            try Data(repeating: 7, count: 40).write(
+                to: repository.root.appendingPathComponent("\(fixture)/2/assets.extra/tf_serving_warmup_requests"))
+            await RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60)).indexNow()
+            await manager.waitUntilIdle()
+            let failed = await manager.status(of: fixture)?.versions.first { $0.version == 2 }
+            #expect(failed?.state == .unavailable)
+            #expect(failed?.error?.contains("tf_serving_warmup_requests") == true, "\(String(describing: failed?.error))")
+            await manager.shutdown()
+        }
+    }
+
+    @Test func jsonWarmupFileAndSynthesizedWarmup() async throws {
+        let repository = try ScratchRepository()
+        try repository.addVersion("two_io", 1, fixture: "two_io", onnx: true)
+        try Data(#"[{"instances": [{"features": [1, 2, 3, 4], "ids": [1, 2, 3]}]}, {"inputs": {"features": [[0, 0, 0, 0]], "ids": [[0, 0, 0]]}}]"#.utf8)
+            .write(to: repository.root.appendingPathComponent("two_io/1/warmup.json"))
+        try repository.addVersion("cnn", 1, fixture: "cnn")
+        try repository.writeConfig("cnn", "warmup: {batch_sizes: [1, 4]}\n")
+        let manager = ModelManager()
+        await RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60)).indexNow()
+        await manager.finishStartup()
+        #expect(await manager.isReady())
+        #expect(try manager.acquire(model: "cnn").servable.warmupTime > .zero)
+        await manager.shutdown()
+    }
+
+    @Test func instancesRunInParallel() async throws {
+        let repository = try ScratchRepository()
+        let manager = try await Self.serve("mlp", onnx: true, config: "instances: 2\nthreads: {intra_op: 1}\n", repository: repository)
+        let servable = try manager.acquire(model: "mlp").servable
+        #expect(servable.performance.instances == 2)
+        let pixels = try Tensor(shape: [4, 784], scalars: [Float](repeating: 0.1, count: 4 * 784))
+        let reference = try await servable.run(signature: nil, inputs: ["pixels": pixels], outputs: nil)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    let outputs = try await servable.run(signature: nil, inputs: ["pixels": pixels], outputs: nil)
+                    #expect(outputs["probabilities"] == reference["probabilities"])
+                }
+            }
+            try await group.waitForAll()
+        }
+        await manager.shutdown()
+    }
+
+    @Test func performanceConfigParsing() throws {
+        let config = try ModelConfig.parse(yaml: """
+            instances: 2
+            max_queue_size: 10
+            dynamic_batching: {max_batch_size: 16, batch_timeout_micros: 500, max_enqueued_batches: 4, allowed_batch_sizes: [16, 4], batch_threads: 3}
+            warmup: {enabled: false, batch_sizes: [1, 2], iterations: 3}
+            response_cache: {max_bytes: 1024}
+            """)
+        #expect(config.performance.instances == 2)
+        #expect(config.performance.batching == BatchingConfig(
+            maxBatchSize: 16, batchTimeoutMicros: 500, maxEnqueuedBatches: 4, allowedBatchSizes: [4, 16], batchThreads: 3))
+        #expect(config.performance.queueBound == 64)
+        #expect(config.performance.workerThreads == 3)
+        #expect(config.performance.batching?.paddedSize(for: 3) == 4)
+        #expect(config.performance.batching?.paddedSize(for: 5) == 16)
+        #expect(config.performance.warmup.enabled == false)
+        #expect(config.performance.cacheBytes == 1024)
+        #expect(throws: ConfigError.self) {
+            try ModelConfig.parse(yaml: "dynamic_batching: {max_batch_size: 8, allowed_batch_sizes: [2, 4]}")
+        }
+        #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "instances: 0") }
+        #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "dynamic_batching: {max_size: 8}") }
+    }
+}
