@@ -34,6 +34,12 @@ struct KServeRoutes<Context: RequestContext> {
         router.post("v2/models/{model}/versions/{version}/infer") { request, context in
             try await infer(request, context, selector: try versionSelector(context))
         }
+        // A baseline for benchmarks: reads the body like an inference route, does nothing with it.
+        router.post("wharf/noop") { request, _ in
+            var request = request
+            _ = try await request.collectBody(limit: limits.maxBytes)
+            return jsonResponse(.ok, Array("{}".utf8))
+        }
         router.post("v2/repository/index") { _, _ in try await index() }
         router.post("v2/repository/models/{model}/load") { _, context in try await load(context) }
         router.post("v2/repository/models/{model}/unload") { _, context in try await unload(context) }

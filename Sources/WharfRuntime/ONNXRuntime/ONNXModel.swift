@@ -40,6 +40,12 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
         }
         try setInt(.setSessionGraphOptimizationLevel, options.graphOptimization.ortValue, "setting the optimization level")
         try setInt(.setSessionLogSeverityLevel, 3, "setting the log level")
+        if let spinning = options.allowSpinning {
+            let value = spinning ? "1" : "0"
+            let addEntry = library.function(.addSessionConfigEntry, wharf_ort_add_session_config_entry_fn.self)
+            try library.check(addEntry(sessionOptions, "session.intra_op.allow_spinning", value), "setting intra-op spinning")
+            try library.check(addEntry(sessionOptions, "session.inter_op.allow_spinning", value), "setting inter-op spinning")
+        }
 
         var session: OpaquePointer?
         try library.check(

@@ -23,7 +23,7 @@ enum ORTSlot: Int {
     case releaseTypeInfo = 98, releaseTensorTypeAndShapeInfo = 99, releaseSessionOptions = 100
     case sessionGetModelMetadata = 111, modelMetadataGetProducerName = 112, modelMetadataGetGraphName = 113
     case modelMetadataGetDomain = 114, modelMetadataGetDescription = 115, modelMetadataGetVersion = 117
-    case releaseModelMetadata = 118
+    case releaseModelMetadata = 118, addSessionConfigEntry = 130
 }
 
 /// ONNX Runtime opened from `libonnxruntime.so`: the API table, one process-wide environment,

@@ -9,11 +9,15 @@ public struct RuntimeOptions: Sendable, Hashable {
     public var graphOptimization: GraphOptimizationLevel
     /// GPU settings, honoured by GPU builds of the runtimes and ignored by CPU builds.
     public var gpu: GPUOptions
+    /// Whether ONNX Runtime's idle pool threads spin-wait for work (its default) or sleep; `false`
+    /// leaves the CPU to the server's own work (request decoding) on small machines.
+    public var allowSpinning: Bool?
 
     public init(
         intraOpThreads: Int = 0, interOpThreads: Int = 0, graphOptimization: GraphOptimizationLevel = .all,
-        gpu: GPUOptions = GPUOptions()
+        gpu: GPUOptions = GPUOptions(), allowSpinning: Bool? = nil
     ) {
+        self.allowSpinning = allowSpinning
         self.intraOpThreads = intraOpThreads
         self.interOpThreads = interOpThreads
         self.graphOptimization = graphOptimization

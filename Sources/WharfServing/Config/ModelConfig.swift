@@ -8,7 +8,7 @@ import Yams
 /// version_policy: {latest: 2}      # or: all, or {specific: [1, 3]}; default {latest: 1}
 /// labels: {stable: 3, canary: 4}
 /// runtime: onnxruntime              # which artifact to serve when a version has both
-/// threads: {intra_op: 2, inter_op: 1}
+/// threads: {intra_op: 2, inter_op: 1, allow_spinning: false}
 /// optimization: all                 # ONNX Runtime graph optimization level
 /// gpu: {allow_growth: true, memory_fraction: 0.5, memory_limit_mb: 1024, visible_devices: [0]}
 /// ```
@@ -88,9 +88,10 @@ public struct ModelConfig: Sendable, Equatable {
             }
             config.runtime = kind
         }
-        let threads = try reader.section("threads", known: ["intra_op", "inter_op"])
+        let threads = try reader.section("threads", known: ["intra_op", "inter_op", "allow_spinning"])
         config.options.intraOpThreads = try threads.int("intra_op") ?? 0
         config.options.interOpThreads = try threads.int("inter_op") ?? 0
+        config.options.allowSpinning = try threads.bool("allow_spinning")
         if let level = try reader.string("optimization") {
             guard let parsed = GraphOptimizationLevel(rawValue: level) else {
                 throw ConfigError("\(source): optimization expects one of disable_all, basic, extended, all; got '\(level)'")
