@@ -10,6 +10,6 @@ struct Wharf: AsyncParsableCommand {
             Runtimes: TensorFlow (SavedModels) and ONNX Runtime (.onnx), opened from the project's .venv \
             (created by scripts/bootstrap) or from WHARF_TF_LIB / WHARF_ORT_LIB.
             """,
-        subcommands: [Doctor.self, Inspect.self, Predict.self, Serve.self]
+        subcommands: [Doctor.self, Inspect.self, Predict.self, Serve.self, Bench.self]
     )
 }

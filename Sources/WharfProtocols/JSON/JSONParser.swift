@@ -397,9 +397,9 @@ struct JSONParser {
                 == 0x3333_3333_3333_3333
             else { break }
             // Pairs, then quadruples, then all eight (the first digit is the lowest byte).
-            var value = (chunk & 0x0F0F_0F0F_0F0F_0F0F) &* 2561 >> 8
-            value = (value & 0x00FF_00FF_00FF_00FF) &* 6_553_601 >> 16
-            value = (value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001 >> 32
+            var value = ((chunk & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+            value = ((value & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+            value = ((value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
             mantissa = mantissa &* 100_000_000 &+ value
             index += 8
         }
