@@ -8,14 +8,14 @@ import WharfTesting
 struct ServerAPITests {
     /// A repository with: mlp v1 (SavedModel) and v2 (ONNX) with labels; two_io, strings,
     /// multi_signature as SavedModels.
-    static func makeRepository() throws -> Repository {
-        let repository = try Repository()
-        try repository.add("mlp", 1, fixture: "mlp")
-        try repository.add("mlp", 2, fixture: "mlp", onnx: true)
+    static func makeRepository() throws -> ScratchRepository {
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp")
+        try repository.addVersion("mlp", 2, fixture: "mlp", onnx: true)
         try repository.write("mlp/wharf.yaml", "version_policy: all\nlabels: {stable: 1, canary: 2}\n")
-        try repository.add("two_io", 1, fixture: "two_io")
-        try repository.add("strings", 1, fixture: "strings")
-        try repository.add("multi_signature", 1, fixture: "multi_signature")
+        try repository.addVersion("two_io", 1, fixture: "two_io")
+        try repository.addVersion("strings", 1, fixture: "strings")
+        try repository.addVersion("multi_signature", 1, fixture: "multi_signature")
         return repository
     }
 
@@ -135,10 +135,10 @@ struct ServerAPITests {
     }
 
     @Test func kserveV2AndTheOfficialTritonClient() async throws {
-        let repository = try Repository()
-        try repository.add("mlp", 1, fixture: "mlp")
-        try repository.add("two_io", 1, fixture: "two_io", onnx: true)
-        try repository.add("strings", 1, fixture: "strings")
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp")
+        try repository.addVersion("two_io", 1, fixture: "two_io", onnx: true)
+        try repository.addVersion("strings", 1, fixture: "strings")
         let server = try await TestServer.start(repository: repository.root)
         defer { Task { await server.stop() } }
 
@@ -174,8 +174,8 @@ struct ServerAPITests {
     }
 
     @Test func repositoryAPILoadsAndUnloads() async throws {
-        let repository = try Repository()
-        try repository.add("mlp", 1, fixture: "mlp")
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp")
         let server = try await TestServer.start(repository: repository.root)
         defer { Task { await server.stop() } }
         #expect(try await server.post("/v2/repository/models/mlp/unload", json: "").status == 200)
@@ -186,7 +186,7 @@ struct ServerAPITests {
         #expect(try await server.post("/v2/repository/models/mlp/load", json: "").status == 200)
         #expect(try await server.get("/v2/models/mlp/ready").status == 200)
         // A new model directory, loaded explicitly without waiting for a poll.
-        try repository.add("cnn", 1, fixture: "cnn", onnx: true)
+        try repository.addVersion("cnn", 1, fixture: "cnn", onnx: true)
         #expect(try await server.post("/v2/repository/models/cnn/load", json: "").status == 200)
         #expect(try await server.get("/v2/models/cnn/ready").status == 200)
         let unknown = try await server.post("/v2/repository/models/ghost/load", json: "")

@@ -9,9 +9,9 @@ struct ServerRobustnessTests {
     /// A few thousand randomly mutated request bodies: every one gets an answer (never a 5xx, never
     /// a dropped connection), and the server still serves afterwards.
     @Test func mutatedBodiesNeverTakeTheServerDown() async throws {
-        let repository = try Repository()
-        try repository.add("two_io", 1, fixture: "two_io")
-        try repository.add("strings", 1, fixture: "strings", onnx: true)
+        let repository = try ScratchRepository()
+        try repository.addVersion("two_io", 1, fixture: "two_io")
+        try repository.addVersion("strings", 1, fixture: "strings", onnx: true)
         let server = try await TestServer.start(repository: repository.root)
         defer { Task { await server.stop() } }
         let seeds: [(String, String)] = [
@@ -57,8 +57,8 @@ struct ServerRobustnessTests {
     /// New version directories appear and old ones go while clients send requests for 20 s:
     /// no request fails, and every answer names a version that was put in the repository.
     @Test func versionSwapsUnderLoadLoseNoRequest() async throws {
-        let repository = try Repository()
-        try repository.add("mlp", 1, fixture: "mlp")
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp")
         let server = try await TestServer.start(repository: repository.root, pollInterval: .milliseconds(200))
         defer { Task { await server.stop() } }
         let pixels = "[" + Array(repeating: "0.5", count: 784).joined(separator: ",") + "]"
@@ -91,12 +91,12 @@ struct ServerRobustnessTests {
                 var version: Int64 = 1
                 var swaps = 0
                 while ContinuousClock.now < deadline - .seconds(2) {
-                    try repository.add("mlp", version + 1, fixture: "mlp", onnx: version % 2 == 1)
+                    try repository.addVersion("mlp", version + 1, fixture: "mlp", onnx: version % 2 == 1)
                     // Wait until the watcher has picked it up and it serves, then remove the old one.
                     while try await server.get("/v2/models/mlp/versions/\(version + 1)/ready").status != 200 {
                         try await Task.sleep(for: .milliseconds(50))
                     }
-                    try repository.remove("mlp", version)
+                    try repository.removeVersion("mlp", version)
                     version += 1
                     swaps += 1
                 }

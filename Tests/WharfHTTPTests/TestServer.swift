@@ -81,39 +81,3 @@ final class TestServer: Sendable {
 
     func get(_ path: String) async throws -> HTTPResult { try await request("GET", path) }
 }
-
-/// A scratch model repository holding copies of fixtures.
-final class Repository: Sendable {
-    let root: URL
-
-    init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: root) }
-
-    /// `model/version` with a copy of a fixture's SavedModel (or its ONNX file), renamed into place.
-    func add(_ model: String, _ version: Int64, fixture: String, onnx: Bool = false) throws {
-        let base = root.appendingPathComponent(model)
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        let staging = root.appendingPathComponent(".staging-\(UUID().uuidString)")
-        if onnx {
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: Fixtures.onnxModel(fixture), toPath: staging.appendingPathComponent("model.onnx").path)
-        } else {
-            try FileManager.default.copyItem(atPath: Fixtures.savedModel(fixture), toPath: staging.path)
-        }
-        try FileManager.default.moveItem(at: staging, to: base.appendingPathComponent(String(version)))
-    }
-
-    func remove(_ model: String, _ version: Int64) throws {
-        try FileManager.default.removeItem(at: root.appendingPathComponent("\(model)/\(version)"))
-    }
-
-    func write(_ relativePath: String, _ text: String) throws {
-        let url = root.appendingPathComponent(relativePath)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url)
-    }
-}

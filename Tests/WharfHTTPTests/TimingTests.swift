@@ -6,8 +6,8 @@ import WharfTesting
 @Suite(.enabled(if: Fixtures.available, "run scripts/bootstrap to build the fixtures"), .serialized)
 struct TimingTests {
     @Test func serverTimingBreakdownOnRequest() async throws {
-        let repository = try Repository()
-        try repository.add("mlp", 1, fixture: "mlp", onnx: true)
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
         try repository.write("mlp/wharf.yaml", "threads: {intra_op: 1, allow_spinning: false}\nresponse_cache: {max_bytes: 1000000}\n")
         let server = try await TestServer.start(repository: repository.root)
         defer { Task { await server.stop() } }
