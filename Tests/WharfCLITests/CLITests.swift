@@ -81,4 +81,28 @@ struct CLITests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("no model at /nonexistent/model"))
     }
+
+    @Test func offlineBatchInferenceOverJSONLines() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-offline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = (0..<50).map { row in "[" + (0..<3).map { String(Double(row) + Double($0) / 10) }.joined(separator: ",") + "]" }
+        let input = directory.appendingPathComponent("rows.jsonl")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+        let output = directory.appendingPathComponent("out.jsonl")
+        let result = try Self.wharf([
+            "predict", Fixtures.savedModel("multi_signature"), "--input", input.path, "--batch-size", "8", "--instances", "2",
+            "--output-file", output.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("50 rows in 7 batches on 2 instances"))
+        let answers = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        #expect(answers.count == 50)
+        #expect(answers[0] == #"{"y":[0.0,0.2,0.4]}"#)
+        #expect(answers[49] == #"{"y":[98.0,98.2,98.4]}"#)
+        try Data("[1, 2, 3]\n[1, 2\n".utf8).write(to: input)
+        let bad = try Self.wharf(["predict", Fixtures.savedModel("multi_signature"), "--input", input.path])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("line 2"))
+    }
 }
