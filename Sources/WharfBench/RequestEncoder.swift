@@ -93,7 +93,7 @@ public enum RequestEncoder {
             if index > 0 { writer.append(UInt8(ascii: ",")) }
             writeTensorHeader(name: name, tensor: tensor, into: &writer)
             writer.append(",\"parameters\":{\"binary_data_size\":")
-            writer.writeInteger(Int64(binaryByteCount(tensor)))
+            writer.writeInteger(Int64(KServeV2.binaryByteCount(of: tensor)))
             writer.append("}}")
         }
         writer.append(UInt8(ascii: "]"))
@@ -110,18 +110,7 @@ public enum RequestEncoder {
         writer.append(UInt8(ascii: "}"))
         var body = writer.bytes
         let headerLength = body.count
-        body.reserveCapacity(headerLength + inputs.reduce(0) { $0 + binaryByteCount($1.value) })
-        for (_, tensor) in inputs {
-            if tensor.dtype == .string {
-                for element in (try? tensor.strings()) ?? [] {
-                    withUnsafeBytes(of: UInt32(element.count).littleEndian) { body.append(contentsOf: $0) }
-                    body.append(contentsOf: element)
-                }
-            } else {
-                // Tensor storage is little-endian on every platform Wharf runs on.
-                tensor.withUnsafeBytes { body.append(contentsOf: $0) }
-            }
-        }
+        KServeV2.appendBinary(inputs.map(\.value), to: &body)
         return (body, headerLength)
     }
 
@@ -137,10 +126,6 @@ public enum RequestEncoder {
         writer.writeString(tensor.dtype.v2Name)
     }
 
-    private static func binaryByteCount(_ tensor: Tensor) -> Int {
-        guard tensor.dtype == .string else { return tensor.byteCount }
-        return ((try? tensor.strings()) ?? []).reduce(0) { $0 + 4 + $1.count }
-    }
 
     private static func estimatedJSONSize(_ inputs: [(key: String, value: Tensor)]) -> Int {
         inputs.reduce(64) { $0 + 32 + $1.value.elementCount * 14 + $1.value.byteCount }

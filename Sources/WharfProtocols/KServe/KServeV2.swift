@@ -352,22 +352,29 @@ public enum KServeV2 {
         guard !binaryParts.isEmpty else { return (writer.bytes, nil) }
         var body = writer.bytes
         let headerLength = body.count
-        body.reserveCapacity(headerLength + binaryParts.reduce(0) { $0 + binaryByteCount(of: $1) })
-        for tensor in binaryParts {
+        appendBinary(binaryParts, to: &body)
+        return (body, headerLength)
+    }
+
+    /// Appends tensors in the binary tensor data layout: raw little-endian elements, or for BYTES a
+    /// 4-byte little-endian length before each element. Requests and responses use the same layout.
+    public static func appendBinary(_ tensors: [Tensor], to body: inout [UInt8]) {
+        body.reserveCapacity(body.count + tensors.reduce(0) { $0 + binaryByteCount(of: $1) })
+        for tensor in tensors {
             if tensor.dtype == .string {
                 for element in (try? tensor.strings()) ?? [] {
                     withUnsafeBytes(of: UInt32(element.count).littleEndian) { body.append(contentsOf: $0) }
                     body.append(contentsOf: element)
                 }
             } else {
+                // Tensor storage is little-endian on every platform Wharf runs on.
                 tensor.withUnsafeBytes { body.append(contentsOf: $0) }
             }
         }
-        return (body, headerLength)
     }
 
     /// Bytes a tensor takes in the binary part.
-    static func binaryByteCount(of tensor: Tensor) -> Int {
+    public static func binaryByteCount(of tensor: Tensor) -> Int {
         guard tensor.dtype == .string else { return tensor.byteCount }
         return ((try? tensor.strings()) ?? []).reduce(0) { $0 + 4 + $1.count }
     }
