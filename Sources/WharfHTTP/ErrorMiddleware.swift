@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import WharfCore
 import WharfProtocols
+import WharfServing
 
 extension StatusCode {
     /// The HTTP status TF Serving answers with for this code (the gRPC-to-HTTP mapping).
@@ -100,4 +101,12 @@ func encode(_ value: JSONValue) -> [UInt8] {
     var writer = JSONWriter()
     writer.write(value)
     return writer.bytes
+}
+
+/// A version path segment as a selector; anything but a non-negative integer is a 400.
+func parseVersionSelector(_ text: String) throws -> VersionSelector {
+    guard let version = Int64(text), version >= 0 else {
+        throw RequestError(.badRequest, "a model version is a non-negative integer, got '\(text)'")
+    }
+    return .number(version)
 }

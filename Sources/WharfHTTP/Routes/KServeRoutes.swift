@@ -46,11 +46,7 @@ struct KServeRoutes<Context: RequestContext> {
     }
 
     private func versionSelector(_ context: Context) throws -> VersionSelector {
-        let text = try context.parameters.require("version")
-        guard let version = Int64(text), version >= 0 else {
-            throw RequestError(.badRequest, "a model version is a non-negative integer, got '\(text)'")
-        }
-        return .number(version)
+        try parseVersionSelector(try context.parameters.require("version"))
     }
 
     private func ready(_ context: Context, selector: VersionSelector) -> Response {

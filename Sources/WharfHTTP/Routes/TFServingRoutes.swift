@@ -35,11 +35,7 @@ struct TFServingRoutes<Context: RequestContext> {
     }
 
     private func versionSelector(_ context: Context) throws -> VersionSelector {
-        let text = try context.parameters.require("version")
-        guard let version = Int64(text), version >= 0 else {
-            throw RequestError(.badRequest, "a model version is a non-negative integer, got '\(text)'")
-        }
-        return .number(version)
+        try parseVersionSelector(try context.parameters.require("version"))
     }
 
     private func labelSelector(_ context: Context) throws -> VersionSelector {
@@ -138,10 +134,7 @@ struct TFServingRoutes<Context: RequestContext> {
             selector = .latest
         case "version":
             name = try context.parameters.require("model")
-            guard let version = Int64(value), version >= 0 else {
-                throw RequestError(.badRequest, "a model version is a non-negative integer, got '\(value)'")
-            }
-            selector = .number(version)
+            selector = try parseVersionSelector(value)
         default:
             name = try context.parameters.require("model")
             selector = .label(value)
