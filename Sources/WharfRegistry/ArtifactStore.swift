@@ -1,0 +1,20 @@
+/// Where version artifacts live, addressed by their content hash (`TreeHash`). Storing is atomic:
+/// an artifact becomes visible only once every file is written, so a push that dies half-way
+/// leaves nothing that looks complete. Reading verifies the hash.
+public protocol ArtifactStore: Sendable {
+    /// For people: `file:/home/me/.wharf/artifacts`, `s3://bucket/prefix`.
+    var location: String { get }
+    /// Copies the directory tree at `directory` in; returns what it stored.
+    func put(directory: String) async throws -> TreeHash
+    /// A local directory holding the artifact `hash`, verified against the hash. Serving loads
+    /// models from it.
+    func materialize(hash: String) async throws -> String
+    /// Whether the artifact `hash` is stored (complete).
+    func contains(hash: String) async throws -> Bool
+    /// The hashes of every stored artifact.
+    func list() async throws -> [String]
+    /// Removes an artifact (garbage collection; the registry never removes a referenced one).
+    func delete(hash: String) async throws
+    /// Removes what interrupted puts left behind; returns how many leftovers it removed.
+    func removeLeftovers() async throws -> Int
+}
