@@ -72,6 +72,7 @@ let package = Package(
                 "WharfRuntime",
                 "WharfServing",
                 "WharfProtocols",
+                "WharfRegistry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,6 +102,7 @@ let package = Package(
                 "WharfServing",
                 "WharfHTTP",
                 "WharfBench",
+                "WharfRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -136,6 +138,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "WharfRegistryTests", dependencies: ["WharfRegistry", "WharfCore", "WharfTesting"]),
         .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+public import WharfRegistry
 public import WharfServing
 import Yams
 
@@ -13,6 +14,14 @@ import Yams
 /// poll_interval_seconds: 2           # 0 turns polling off (index and load through the API)
 /// max_request_bytes: 67108864
 /// max_request_elements: 16777216
+/// registry:                          # serve models by alias from the model registry
+///   url: postgres://wharf@db/wharf   # default: sqlite:DATA_DIR/registry.sqlite
+///   data_dir: /var/lib/wharf         # default: $WHARF_HOME or ~/.wharf
+///   artifacts: s3://bucket/models    # default: DATA_DIR/artifacts
+///   poll_interval_seconds: 2
+///   aliases: [production, canary]    # default: every alias
+///   api_token: secret                # management API token (default: generated, see below)
+///   auth: true                       # false turns the token off (loopback hosts only)
 /// ```
 public struct ServerConfiguration: Sendable, Equatable {
     public var host: String = "127.0.0.1"
@@ -26,8 +35,21 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxRequestBytes: Int = 64 << 20
     /// Requests whose input tensors hold more elements than this get 413.
     public var maxRequestElements: Int = 16 << 20
+    /// The model registry to serve aliases from and to manage over HTTP; `nil` without one.
+    public var registry: RegistryLocation?
+    /// How often the registry's aliases are read.
+    public var registryPollInterval: Duration = .seconds(2)
+    /// The aliases served (all when `nil`).
+    public var servedAliases: [String]?
+    /// The management API's bearer token; `nil` generates one into `DATA_DIR/api-token`.
+    public var apiToken: String?
+    /// Turns the management API's token check off; allowed only on a loopback host.
+    public var disableAuthentication = false
 
     public init() {}
+
+    /// Whether `host` only accepts connections from this machine.
+    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
 
     /// The scanner for the configured repositories and models.
     public var scanner: RepositoryScanner { RepositoryScanner(repositories: repositories, models: models) }
@@ -55,7 +77,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         let reader = ConfigReader(root, source: path)
         try reader.rejectUnknown(known: [
             "host", "http_port", "model_repositories", "models", "poll_interval_seconds", "max_request_bytes",
-            "max_request_elements",
+            "max_request_elements", "registry",
         ])
         var configuration = ServerConfiguration()
         configuration.host = try reader.string("host") ?? configuration.host
@@ -73,6 +95,19 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         configuration.maxRequestBytes = try reader.int("max_request_bytes") ?? configuration.maxRequestBytes
         configuration.maxRequestElements = try reader.int("max_request_elements") ?? configuration.maxRequestElements
+        if root["registry"] != nil {
+            let registry = try reader.section("registry", known: ["url", "data_dir", "artifacts", "poll_interval_seconds", "aliases", "api_token", "auth"])
+            configuration.registry = RegistryLocation(
+                dataDirectory: try registry.string("data_dir").map(resolve), database: try registry.string("url"),
+                artifacts: try registry.string("artifacts").map { $0.contains("://") ? $0 : resolve($0) })
+            if let seconds = try registry.double("poll_interval_seconds") {
+                guard seconds > 0 else { throw ConfigError("\(path): registry.poll_interval_seconds must be positive, got \(seconds)") }
+                configuration.registryPollInterval = .milliseconds(Int(seconds * 1000))
+            }
+            configuration.servedAliases = try registry.stringList("aliases")
+            configuration.apiToken = try registry.string("api_token")
+            configuration.disableAuthentication = !(try registry.bool("auth") ?? true)
+        }
         try configuration.validate(source: path)
         return configuration
     }
@@ -80,8 +115,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Checks the settings make sense together.
     public func validate(source: String = "configuration") throws(ConfigError) {
         guard (0...65535).contains(httpPort) else { throw ConfigError("\(source): http_port expects 0-65535, got \(httpPort)") }
-        guard !repositories.isEmpty || !models.isEmpty else {
-            throw ConfigError("\(source): no models to serve: give --model-repository DIR (or model_repositories / models in the config file)")
+        guard !repositories.isEmpty || !models.isEmpty || registry != nil else {
+            throw ConfigError("\(source): no models to serve: give --model-repository DIR or --registry (or model_repositories / models / registry in the config file)")
+        }
+        if disableAuthentication && !isLoopback {
+            throw ConfigError("\(source): the management API's token can only be turned off on a loopback host (127.0.0.1, ::1), not on '\(host)'")
         }
         guard maxRequestBytes > 0, maxRequestElements > 0 else {
             throw ConfigError("\(source): max_request_bytes and max_request_elements must be positive")

@@ -2,6 +2,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 import ServiceLifecycle
+public import WharfRegistry
 public import WharfServing
 
 /// Builds the `wharf serve` application: both REST APIs (TF Serving and KServe V2) and the
@@ -9,16 +10,30 @@ public import WharfServing
 /// server drains in-flight requests, then the models are unloaded).
 public enum WharfServer {
     /// The application for `configuration`. `onServerRunning` gets the bound port (useful with port 0).
+    /// With a `registry`, the models its aliases point at are served too, and the management API
+    /// answers under `/registry` with `apiToken` (no token check when `nil`).
     public static func buildApplication(
-        configuration: ServerConfiguration, manager: ModelManager, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        configuration: ServerConfiguration, manager: ModelManager, registry: Registry? = nil, apiToken: String? = nil,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let watcher = RepositoryWatcher(
             scanner: configuration.scanner, manager: manager, interval: configuration.pollInterval ?? .seconds(3600),
             logger: logger)
+        let registryWatcher = registry.map {
+            RegistryWatcher(
+                registry: $0, manager: manager, interval: configuration.registryPollInterval,
+                aliases: configuration.servedAliases.map(Set.init), logger: logger)
+        }
         let router = buildRouter(configuration: configuration, manager: manager, watcher: watcher)
-        var services: [any Service] = [ModelManagerService(manager: manager)]
-        if configuration.pollInterval != nil { services.append(watcher) }
+        if let registryWatcher {
+            RegistryRoutes<BasicRequestContext>(registry: registryWatcher.registry, watcher: registryWatcher, maxBodyBytes: 1 << 20)
+                .register(on: router, token: apiToken)
+        }
+        var services: [any Service] = [ModelManagerService(manager: manager, registry: registry)]
+        if configuration.pollInterval != nil, !configuration.scanner.repositories.isEmpty || !configuration.models.isEmpty {
+            services.append(watcher)
+        }
+        if let registryWatcher { services.append(registryWatcher) }
         var app = Application(
             router: router,
             configuration: ApplicationConfiguration(
@@ -28,6 +43,7 @@ public enum WharfServer {
             logger: logger)
         app.beforeServerStarts {
             await watcher.indexNow()
+            await registryWatcher?.poll()
             Task { await manager.finishStartup() }
         }
         return app
@@ -47,12 +63,15 @@ public enum WharfServer {
     }
 }
 
-/// Unloads every model when the service group shuts down (after the HTTP server has drained).
+/// Unloads every model when the service group shuts down (after the HTTP server has drained),
+/// then closes the registry.
 struct ModelManagerService: Service {
     let manager: ModelManager
+    let registry: Registry?
 
     func run() async throws {
         try? await gracefulShutdown()
         await manager.shutdown()
+        await registry?.close()
     }
 }

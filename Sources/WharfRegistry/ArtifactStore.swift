@@ -9,6 +9,10 @@ public protocol ArtifactStore: Sendable {
     /// A local directory holding the artifact `hash`, verified against the hash. Serving loads
     /// models from it.
     func materialize(hash: String) async throws -> String
+    /// A local directory holding the artifact `hash` (downloaded first by remote stores), not
+    /// verified: serving verifies it as it loads, so that a tampered artifact shows up as that
+    /// version's load error.
+    func localPath(hash: String) async throws -> String
     /// Whether the artifact `hash` is stored (complete).
     func contains(hash: String) async throws -> Bool
     /// The hashes of every stored artifact.

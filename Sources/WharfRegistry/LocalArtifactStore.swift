@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// Artifacts in a local directory:
 ///
@@ -60,12 +60,17 @@ public struct LocalArtifactStore: ArtifactStore {
     }
 
     public func materialize(hash: String) async throws -> String {
+        let path = try await localPath(hash: hash)
+        try TreeHash.verify(directory: path, expected: hash, recorded: manifest(hash))
+        return path
+    }
+
+    public func localPath(hash: String) async throws -> String {
         try Self.checkHash(hash)
         let path = objects + "/" + hash
         guard FileManager.default.fileExists(atPath: path) else {
             throw RegistryError(.artifactMissing, "artifact \(hash) is not in the artifact store \(location)")
         }
-        try TreeHash.verify(directory: path, expected: hash, recorded: manifest(hash))
         return path
     }
 

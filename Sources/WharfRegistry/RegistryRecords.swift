@@ -80,7 +80,8 @@ public struct Lineage: Sendable, Codable, Equatable {
 public struct TensorSummary: Sendable, Codable, Equatable {
     public var name: String
     public var dtype: String
-    public var shape: [Int64]
+    /// Dimensions (-1 unknown); `nil` when the rank is unknown.
+    public var shape: [Int64]?
 }
 
 /// A signature as recorded at registration.

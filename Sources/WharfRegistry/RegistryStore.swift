@@ -63,6 +63,16 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    /// Records the content hash of a pending version before its artifact is stored, so that
+    /// garbage collection keeps the artifact while the push is under way.
+    public func attachHash(model: String, version: Int64, contentHash: String) async throws {
+        try await backend.write { tx in
+            try tx.execute(
+                "UPDATE versions SET content_hash = ? WHERE model = ? AND version = ? AND status = ?",
+                [.text(contentHash), .text(model), .int(version), .text(VersionStatus.pending.rawValue)])
+        }
+    }
+
     /// Turns a pending version READY with what the push found, and logs it.
     public func completeVersion(
         model: String, version: Int64, contentHash: String, sizeBytes: Int64, facts: ArtifactFacts,
@@ -139,10 +149,13 @@ public final class RegistryStore: Sendable {
         try await backend.read { tx in try Self.versionRow(tx, model, version).map(Self.decodeVersion) }
     }
 
-    /// Every content hash a version still refers to (artifacts garbage collection must keep).
+    /// Every content hash a READY or pending version refers to (artifacts garbage collection must
+    /// keep; a FAILED version's artifact may go).
     public func referencedHashes() async throws -> Set<String> {
         try await backend.read { tx in
-            Set(try tx.query("SELECT DISTINCT content_hash FROM versions WHERE content_hash IS NOT NULL", []).compactMap { $0["content_hash"]?.text })
+            Set(try tx.query(
+                "SELECT DISTINCT content_hash FROM versions WHERE content_hash IS NOT NULL AND status <> ?",
+                [.text(VersionStatus.failed.rawValue)]).compactMap { $0["content_hash"]?.text })
         }
     }
 

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// The content hash of an artifact: a directory tree of regular files.
 ///

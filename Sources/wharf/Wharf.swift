@@ -10,6 +10,9 @@ struct Wharf: AsyncParsableCommand {
             Runtimes: TensorFlow (SavedModels) and ONNX Runtime (.onnx), opened from the project's .venv \
             (created by scripts/bootstrap) or from WHARF_TF_LIB / WHARF_ORT_LIB.
             """,
-        subcommands: [Doctor.self, Inspect.self, Predict.self, Serve.self, Bench.self]
+        subcommands: [
+            Doctor.self, Inspect.self, Predict.self, Serve.self, Bench.self, Models.self, Versions.self, Alias.self, Rollback.self,
+            History.self, Retention.self, GarbageCollect.self,
+        ]
     )
 }

@@ -7,6 +7,7 @@ import Yams
 /// ```yaml
 /// version_policy: {latest: 2}      # or: all, or {specific: [1, 3]}; default {latest: 1}
 /// labels: {stable: 3, canary: 4}
+/// default_label: stable             # requests that name no version go here (default: the highest)
 /// runtime: onnxruntime              # which artifact to serve when a version has both
 /// threads: {intra_op: 2, inter_op: 1, allow_spinning: false}
 /// optimization: all                 # ONNX Runtime graph optimization level
@@ -43,6 +44,9 @@ public struct ModelConfig: Sendable, Equatable {
     public var versionPolicy: VersionPolicy
     /// Label → version (TF Serving's version labels).
     public var labels: [String: Int64]
+    /// The label whose version serves requests that name no version; `nil` serves the highest
+    /// ready version (TF Serving's rule). The registry sets it to `production`.
+    public var defaultLabel: String?
     /// The runtime to prefer when a version directory holds both a SavedModel and model.onnx.
     public var runtime: RuntimeKind?
     /// Session settings for every version of the model.
@@ -82,6 +86,7 @@ public struct ModelConfig: Sendable, Equatable {
         var config = ModelConfig()
         config.versionPolicy = try reader.versionPolicy("version_policy") ?? .latest(1)
         config.labels = try reader.labels("labels")
+        config.defaultLabel = try reader.string("default_label")
         if let runtime = try reader.string("runtime") {
             guard let kind = RuntimeKind(rawValue: runtime) else {
                 throw ConfigError("\(source): runtime expects tensorflow or onnxruntime, got '\(runtime)'")
@@ -104,7 +109,7 @@ public struct ModelConfig: Sendable, Equatable {
             memoryLimitMB: try gpu.int("memory_limit_mb"), visibleDevices: try gpu.intList("visible_devices"))
         config.performance = try reader.performance()
         try reader.rejectUnknown(known: [
-            "version_policy", "labels", "runtime", "threads", "optimization", "gpu", "instances", "max_queue_size",
+            "version_policy", "labels", "default_label", "runtime", "threads", "optimization", "gpu", "instances", "max_queue_size",
             "dynamic_batching", "warmup", "response_cache",
         ])
         return config

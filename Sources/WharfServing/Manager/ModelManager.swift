@@ -28,13 +28,20 @@ public actor ModelManager {
         var explicitlyUnloaded = false
         /// The model disappeared from the repository; drop it once its versions are gone.
         var removed = false
+        /// Which source the model comes from (`repository`, `registry`): each source's `apply`
+        /// removes only its own models.
+        var origin = ModelManager.repositoryOrigin
     }
+
+    /// The origin of models found in model repositories on disk.
+    public static let repositoryOrigin = "repository"
 
     /// What request routing reads without an actor hop.
     private struct Route {
         var servables: [Int64: Servable] = [:]
         var labels: [String: Int64] = [:]
         var states: [Int64: VersionState] = [:]
+        var defaultLabel: String?
     }
 
     private var models: [String: ModelEntry] = [:]
@@ -85,6 +92,10 @@ public actor ModelManager {
             let version: Int64
             switch selector {
             case .latest:
+                if let label = route.defaultLabel, let labelled = route.labels[label] {
+                    version = labelled
+                    break
+                }
                 guard let highest = route.servables.keys.max() else {
                     let states = route.states.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
                     throw ServingError(
@@ -169,11 +180,14 @@ public actor ModelManager {
 
     /// Brings the served versions in line with `sources` (the models on disk whose version
     /// directories are complete). Loads start in the background; `waitUntilIdle()` waits for them.
-    public func apply(_ sources: [String: ModelSource]) {
+    /// `origin` names where the sources come from: models of that origin missing from `sources`
+    /// are removed, models of other origins are left alone.
+    public func apply(_ sources: [String: ModelSource], origin: String = ModelManager.repositoryOrigin) {
         for (name, source) in sources {
             var entry = models[name] ?? ModelEntry(source: source, config: ModelConfig())
             entry.source = source
             entry.removed = false
+            entry.origin = origin
             switch source.config {
             case .success(let config):
                 entry.config = config
@@ -187,7 +201,7 @@ public actor ModelManager {
             models[name] = entry
             if !entry.explicitlyUnloaded { reconcile(name) }
         }
-        for name in models.keys where sources[name] == nil {
+        for name in models.keys where sources[name] == nil && models[name]?.origin == origin {
             models[name]?.removed = true
             reconcile(name)
         }
@@ -197,7 +211,7 @@ public actor ModelManager {
     /// Loads a model again after an explicit unload (repository API), from `source` when given.
     public func load(_ name: String, source: ModelSource?) throws(ServingError) {
         if let source {
-            apply([name: source].merging(models.compactMapValues { $0.removed ? nil : $0.source }) { new, _ in new })
+            apply([name: source].merging(models.compactMapValues { $0.removed || $0.origin != ModelManager.repositoryOrigin ? nil : $0.source }) { new, _ in new })
         }
         guard models[name] != nil else {
             throw ServingError(.modelNotFound, "no model '\(name)' in the model repository")
@@ -353,17 +367,24 @@ public actor ModelManager {
         }
     }
 
-    /// Rebuilds the routing table from the entries: only READY versions take requests.
+    /// Rebuilds the routing table from the entries: only READY versions take requests. A label
+    /// moved to a version that is not ready yet keeps routing to the version it pointed at while
+    /// that one is still ready, so that moving a label never fails requests.
     private func publishRoutes() {
-        var table: [String: Route] = [:]
-        for (name, entry) in models where !entry.removed || !entry.versions.isEmpty {
-            var route = Route(labels: entry.config.labels)
-            for (version, item) in entry.versions {
-                route.states[version] = item.lifecycle.state
-                if item.lifecycle.state == .ready, let servable = item.servable { route.servables[version] = servable }
+        routes.withLock { table in
+            var next: [String: Route] = [:]
+            for (name, entry) in models where !entry.removed || !entry.versions.isEmpty {
+                var route = Route(labels: entry.config.labels, defaultLabel: entry.config.defaultLabel)
+                for (version, item) in entry.versions {
+                    route.states[version] = item.lifecycle.state
+                    if item.lifecycle.state == .ready, let servable = item.servable { route.servables[version] = servable }
+                }
+                for (label, version) in route.labels where route.servables[version] == nil {
+                    if let previous = table[name]?.labels[label], route.servables[previous] != nil { route.labels[label] = previous }
+                }
+                next[name] = route
             }
-            table[name] = route
+            table = next
         }
-        routes.withLock { $0 = table }
     }
 }

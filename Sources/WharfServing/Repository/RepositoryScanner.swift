@@ -25,6 +25,12 @@ public struct VersionSource: Sendable, Equatable {
     public var version: Int64
     public var path: String
     public var fingerprint: Int
+
+    public init(version: Int64, path: String, fingerprint: Int) {
+        self.version = version
+        self.path = path
+        self.fingerprint = fingerprint
+    }
 }
 
 /// Lists the models of model repositories (`REPO/<model>/<version>/`) and of explicitly named

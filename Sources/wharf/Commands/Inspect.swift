@@ -79,6 +79,10 @@ struct ModelDescription {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
 
+    init(message: String) {
+        description = message
+    }
+
     init(_ error: any Error) {
         if let error = error as? any WharfError {
             description = error.description

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import WharfHTTP
+import WharfRegistry
 import WharfServing
 
 /// `wharf serve`: TF Serving and KServe V2 REST APIs over a model repository.
@@ -14,6 +15,11 @@ struct Serve: AsyncParsableCommand {
             (integers) holding a SavedModel or model.onnx, like TF Serving and Triton:
               models/mlp/1/saved_model.pb, models/mlp/2/model.onnx, models/mlp/wharf.yaml (optional)
             New version directories are picked up once their contents stop changing between two polls.
+
+            With no --model-repository (or with --registry, --data-dir), models are served by alias from the model \
+            registry (`wharf versions push`, `wharf alias set`): requests that name no version go to `production`, \
+            the other aliases are version labels. The registry's management API answers under /registry with a \
+            bearer token: --api-token, $WHARF_API_TOKEN, or one generated into DATA_DIR/api-token.
             """)
 
     @Option(name: .customLong("model-repository"), help: "A model repository directory (repeatable).")
@@ -34,6 +40,20 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "Registry") var registryOptions: RegistryOptions
+
+    @Option(name: .customLong("serve-alias"), help: "Serve only this alias of each registered model (repeatable; default: every alias).")
+    var servedAliases: [String] = []
+
+    @Option(name: .customLong("registry-poll-interval"), help: "Seconds between reads of the registry's aliases.")
+    var registryPollInterval: Double?
+
+    @Option(name: .customLong("api-token"), help: "The management API's bearer token (default: $WHARF_API_TOKEN, else generated into DATA_DIR/api-token).")
+    var apiToken: String?
+
+    @Flag(name: .customLong("no-auth"), help: "No token for the management API (only with a loopback --host).")
+    var noAuth = false
+
     func run() async throws {
         var configuration = ServerConfiguration()
         do {
@@ -42,8 +62,18 @@ struct Serve: AsyncParsableCommand {
             if let host { configuration.host = host }
             if let httpPort { configuration.httpPort = httpPort }
             if let pollInterval { configuration.pollInterval = pollInterval > 0 ? .milliseconds(Int(pollInterval * 1000)) : nil }
+            if registryOptions.isGiven || (configuration.registry == nil && configuration.repositories.isEmpty && configuration.models.isEmpty) {
+                configuration.registry = registryOptions.location
+            }
+            if !servedAliases.isEmpty { configuration.servedAliases = servedAliases }
+            if let registryPollInterval {
+                guard registryPollInterval > 0 else { throw ConfigError("--registry-poll-interval must be positive, got \(registryPollInterval)") }
+                configuration.registryPollInterval = .milliseconds(Int(registryPollInterval * 1000))
+            }
+            if let apiToken { configuration.apiToken = apiToken }
+            if noAuth { configuration.disableAuthentication = true }
             try configuration.validate(source: configFile ?? "command line")
-        } catch {
+        } catch let error as ConfigError {
             throw ValidationError(error.message)
         }
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -55,14 +85,51 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "wharf")
-        let manager = ModelManager(logger: Logger(label: "wharf.models"))
+        var registry: Registry?
+        var token: String?
+        if let location = configuration.registry {
+            do {
+                registry = try await location.open()
+            } catch {
+                throw CLIError(error)
+            }
+            if !configuration.disableAuthentication {
+                token = try Self.managementToken(configured: configuration.apiToken, dataDirectory: location.dataDirectory, logger: logger)
+            }
+            logger.notice("registry", metadata: ["records": "\(location.database)", "artifacts": "\(location.artifacts)"])
+        }
+        let manager = ModelManager(loader: RegistryWatcher.verifyingLoader(), logger: Logger(label: "wharf.models"))
         let host = configuration.host
-        let app = WharfServer.buildApplication(configuration: configuration, manager: manager, logger: logger) { port in
+        let app = WharfServer.buildApplication(
+            configuration: configuration, manager: manager, registry: registry, apiToken: token, logger: logger
+        ) { port in
             logger.notice("serving", metadata: [
                 "http.port": "\(port)", "tf_serving": "http://\(host):\(port)/v1/models/<model>:predict",
                 "kserve_v2": "http://\(host):\(port)/v2/models/<model>/infer",
             ])
         }
         try await app.runService()
+    }
+
+    /// The management API token: the configured one, `$WHARF_API_TOKEN`, or the one in
+    /// `DATA_DIR/api-token` (generated there, readable by the owner only, on first use).
+    static func managementToken(configured: String?, dataDirectory: String, logger: Logger) throws -> String {
+        if let configured, !configured.isEmpty { return configured }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["WHARF_API_TOKEN"], !fromEnvironment.isEmpty { return fromEnvironment }
+        let path = dataDirectory + "/api-token"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            logger.notice("management API token", metadata: ["file": "\(path)"])
+            return existing
+        }
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        do {
+            try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw CLIError(message: "cannot write the management API token to \(path); give one with --api-token or $WHARF_API_TOKEN")
+            }
+        }
+        logger.notice("management API token generated", metadata: ["file": "\(path)"])
+        return token
     }
 }
