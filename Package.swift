@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "WharfHTTPTests",
             dependencies: [
-                "WharfHTTP", "WharfServing", "WharfRuntime", "WharfCore", "WharfProtocols", "WharfTesting",
+                "WharfHTTP", "WharfServing", "WharfRuntime", "WharfCore", "WharfProtocols", "WharfTesting", "WharfRegistry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

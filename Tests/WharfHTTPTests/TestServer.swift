@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import WharfHTTP
+import WharfRegistry
 import WharfServing
 import WharfTesting
 
@@ -18,18 +19,22 @@ final class TestServer: Sendable {
 
     /// Starts a server over `repository` and waits until its models are loaded.
     static func start(
-        repository: URL, pollInterval: Duration? = nil, maxRequestBytes: Int = 8 << 20
+        repository: URL, pollInterval: Duration? = nil, maxRequestBytes: Int = 8 << 20, registry: Registry? = nil,
+        apiToken: String? = nil, registryPollInterval: Duration = .milliseconds(200)
     ) async throws -> TestServer {
         var configuration = ServerConfiguration()
         configuration.httpPort = 0
         configuration.repositories = [repository.path]
         configuration.pollInterval = pollInterval
         configuration.maxRequestBytes = maxRequestBytes
+        configuration.registryPollInterval = registryPollInterval
         var logger = Logger(label: "wharf.test")
         logger.logLevel = .warning
-        let manager = ModelManager(logger: logger)
+        let manager = ModelManager(loader: RegistryWatcher.verifyingLoader(), logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = WharfServer.buildApplication(configuration: configuration, manager: manager, logger: logger) { port in
+        let app = WharfServer.buildApplication(
+            configuration: configuration, manager: manager, registry: registry, apiToken: apiToken, logger: logger
+        ) { port in
             continuation.yield(port)
         }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
