@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Our own declarations of the TensorFlow C API and ONNX Runtime C API pieces we call.
@@ -66,6 +68,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "WharfMonitoring",
+            dependencies: [
+                "WharfCore",
+                "WharfRuntime",
+                "WharfServing",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "WharfHTTP",
             dependencies: [
                 "WharfCore",
@@ -73,6 +89,7 @@ let package = Package(
                 "WharfServing",
                 "WharfProtocols",
                 "WharfRegistry",
+                "WharfMonitoring",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,6 +120,7 @@ let package = Package(
                 "WharfHTTP",
                 "WharfBench",
                 "WharfRegistry",
+                "WharfMonitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

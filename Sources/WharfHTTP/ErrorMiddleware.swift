@@ -56,6 +56,43 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// The HTTP status `ErrorMiddleware` answers `error` with.
+func httpStatus(for error: any Error) -> HTTPResponse.Status {
+    switch error {
+    case let error as any WharfError: error.status.httpStatus
+    case let error as RequestError: error.status
+    case let error as any HTTPResponseError: error.status
+    default: .internalServerError
+    }
+}
+
+/// Runs an inference route and reports it to `observer`: the model, the version that ran it (the
+/// route sets `version` once it has a lease), the status and the timing.
+func observeInference(
+    _ observer: (any InferenceObserver)?, model: String, api: String,
+    _ body: (_ version: inout Int64?, _ timing: inout RequestTiming?) async throws -> Response
+) async throws -> Response {
+    guard let observer else {
+        var version: Int64?
+        var timing: RequestTiming?
+        return try await body(&version, &timing)
+    }
+    let started = ContinuousClock.now
+    var version: Int64?
+    var timing: RequestTiming?
+    do {
+        let response = try await body(&version, &timing)
+        observer.record(InferenceRecord(
+            model: model, version: version, api: api, status: Int(response.status.code), duration: started.duration(to: .now), timing: timing))
+        return response
+    } catch {
+        observer.record(InferenceRecord(
+            model: model, version: version, api: api, status: Int(httpStatus(for: error).code), duration: started.duration(to: .now),
+            timing: timing))
+        throw error
+    }
+}
+
 /// Echoes the request id (the client's `X-Request-Id`, or Hummingbird's own) on every response
 /// so that a client's report can be matched to the server log lines carrying `hb.request.id`.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {

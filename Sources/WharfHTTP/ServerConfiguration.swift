@@ -1,4 +1,5 @@
 import Foundation
+public import WharfMonitoring
 public import WharfRegistry
 public import WharfServing
 import Yams
@@ -22,6 +23,10 @@ import Yams
 ///   aliases: [production, canary]    # default: every alias
 ///   api_token: secret                # management API token (default: generated, see below)
 ///   auth: true                       # false turns the token off (loopback hosts only)
+/// monitoring:
+///   metrics: true                    # /metrics, windows, alerts (false turns them all off)
+///   windows_seconds: [60, 300]       # sliding windows reported per model version
+///   alert_rules: alerts.yaml         # rules and receivers; reloaded when it changes
 /// ```
 public struct ServerConfiguration: Sendable, Equatable {
     public var host: String = "127.0.0.1"
@@ -45,6 +50,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var apiToken: String?
     /// Turns the management API's token check off; allowed only on a loopback host.
     public var disableAuthentication = false
+    /// Prometheus metrics, sliding windows and alerts.
+    public var metricsEnabled = true
+    /// The windows reported per model version.
+    public var monitoringWindows: [Duration] = [.seconds(60), .seconds(300)]
+    /// The alert rule file (reloaded when it changes); `nil` uses the shipped rules.
+    public var alertRulesFile: String?
+    /// The rules and receivers in force at start.
+    public var alerts = AlertConfiguration()
 
     public init() {}
 
@@ -77,7 +90,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         let reader = ConfigReader(root, source: path)
         try reader.rejectUnknown(known: [
             "host", "http_port", "model_repositories", "models", "poll_interval_seconds", "max_request_bytes",
-            "max_request_elements", "registry",
+            "max_request_elements", "registry", "monitoring",
         ])
         var configuration = ServerConfiguration()
         configuration.host = try reader.string("host") ?? configuration.host
@@ -108,8 +121,30 @@ public struct ServerConfiguration: Sendable, Equatable {
             configuration.apiToken = try registry.string("api_token")
             configuration.disableAuthentication = !(try registry.bool("auth") ?? true)
         }
+        if root["monitoring"] != nil {
+            let monitoring = try reader.section("monitoring", known: ["metrics", "windows_seconds", "alert_rules"])
+            configuration.metricsEnabled = try monitoring.bool("metrics") ?? true
+            if let seconds = try monitoring.intList("windows_seconds") {
+                guard !seconds.isEmpty, seconds.allSatisfy({ (1...86_400).contains($0) }) else {
+                    throw ConfigError("\(path): monitoring.windows_seconds expects 1 to 86400 seconds each, got \(seconds)")
+                }
+                configuration.monitoringWindows = seconds.map { .seconds($0) }
+            }
+            if let rules = try monitoring.string("alert_rules") { try configuration.loadAlertRules(resolve(rules)) }
+        }
         try configuration.validate(source: path)
         return configuration
+    }
+
+    /// Reads the alert rule file at `path` (refusing to start with a bad one: the error names the
+    /// line); later changes are reloaded while serving.
+    public mutating func loadAlertRules(_ path: String) throws(ConfigError) {
+        do {
+            alerts = try AlertConfiguration.load(path: path)
+            alertRulesFile = path
+        } catch {
+            throw ConfigError(error.message)
+        }
     }
 
     /// Checks the settings make sense together.

@@ -1,7 +1,9 @@
 public import Hummingbird
 public import Logging
 import NIOCore
+import Foundation
 import ServiceLifecycle
+import WharfMonitoring
 public import WharfRegistry
 public import WharfServing
 
@@ -24,12 +26,28 @@ public enum WharfServer {
                 registry: $0, manager: manager, interval: configuration.registryPollInterval,
                 aliases: configuration.servedAliases.map(Set.init), logger: logger)
         }
-        let router = buildRouter(configuration: configuration, manager: manager, watcher: watcher)
+        let monitor = configuration.metricsEnabled ? ServingMonitor(windows: configuration.monitoringWindows) : nil
+        let engine = monitor.map { monitor in
+            AlertEngine(
+                monitor: monitor, rules: configuration.alerts.ruleSet,
+                hooks: alertHooks(configuration: configuration, registry: registry, registryWatcher: registryWatcher, logger: logger),
+                logger: logger)
+        }
+        let router = buildRouter(configuration: configuration, manager: manager, watcher: watcher, observer: monitor)
         if let registryWatcher {
             RegistryRoutes<BasicRequestContext>(registry: registryWatcher.registry, watcher: registryWatcher, maxBodyBytes: 1 << 20)
                 .register(on: router, token: apiToken)
         }
+        if let monitor {
+            MonitoringRoutes<BasicRequestContext>(monitor: monitor, engine: engine, manager: manager, registry: registry).register(on: router)
+        }
         var services: [any Service] = [ModelManagerService(manager: manager, registry: registry)]
+        if let engine { services.append(engine) }
+        if let engine, let path = configuration.alertRulesFile {
+            let ruleWatcher = AlertRuleWatcher(path: path, engine: engine)
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) { ruleWatcher.markLoaded(text) }
+            services.append(ruleWatcher)
+        }
         if configuration.pollInterval != nil, !configuration.scanner.repositories.isEmpty || !configuration.models.isEmpty {
             services.append(watcher)
         }
@@ -51,16 +69,54 @@ public enum WharfServer {
 
     /// The routes, for the application and for tests that drive the router directly.
     static func buildRouter(
-        configuration: ServerConfiguration, manager: ModelManager, watcher: RepositoryWatcher
+        configuration: ServerConfiguration, manager: ModelManager, watcher: RepositoryWatcher, observer: (any InferenceObserver)? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
         let limits = RequestLimits(maxBytes: configuration.maxRequestBytes, maxElements: configuration.maxRequestElements)
-        TFServingRoutes<BasicRequestContext>(manager: manager, limits: limits).register(on: router)
-        KServeRoutes<BasicRequestContext>(manager: manager, watcher: watcher, limits: limits).register(on: router)
+        TFServingRoutes<BasicRequestContext>(manager: manager, limits: limits, observer: observer).register(on: router)
+        KServeRoutes<BasicRequestContext>(manager: manager, watcher: watcher, limits: limits, observer: observer).register(on: router)
         return router
     }
+}
+
+/// What alerts do besides showing up in the API: history in the registry's database, and the
+/// rollback action through the registry (applied to serving at once).
+func alertHooks(configuration: ServerConfiguration, registry: Registry?, registryWatcher: RegistryWatcher?, logger: Logger) -> AlertHooks {
+    AlertHooks(
+        notify: { _ in },
+        record: { event in
+            guard let registry, let payload = try? JSONCoding.encode(event) else { return }
+            do {
+                try await registry.store.recordAlertEvent(.init(
+                    kind: event.kind.rawValue, rule: event.rule, model: event.model, version: event.version, at: event.at, payload: payload))
+            } catch {
+                logger.error("cannot keep the alert in the registry's history", metadata: ["error": "\(error)"])
+            }
+        },
+        act: { action, alert in
+            switch action {
+            case .rollback(let alias):
+                guard let registry, let model = alert.model else { return "not rolled back: the server serves no registry" }
+                do {
+                    guard let current = try await registry.store.aliases(of: model).first(where: { $0.alias == alias }) else {
+                        return "not rolled back: model '\(model)' has no alias '\(alias)'"
+                    }
+                    guard alert.version == nil || alert.version == current.version else {
+                        return "not rolled back: \(alias) points at version \(current.version), the alert is on version \(alert.version!)"
+                    }
+                    let event = try await registry.rollback(
+                        model: model, alias: alias, actor: "wharf-alerts",
+                        reason: "alert \(alert.rule): \(alert.annotations["summary"] ?? "")")
+                    await registryWatcher?.poll()
+                    return "rolled back \(alias) \(event.fromVersion.map(String.init) ?? "-") → \(event.toVersion.map(String.init) ?? "-")"
+                } catch {
+                    logger.error("alert rollback failed", metadata: ["alert": "\(alert.rule)", "error": "\(error)"])
+                    return "not rolled back: \(error)"
+                }
+            }
+        })
 }
 
 /// Unloads every model when the service group shuts down (after the HTTP server has drained),

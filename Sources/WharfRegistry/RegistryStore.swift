@@ -286,6 +286,61 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    // MARK: Alert history
+
+    /// One stored alert event: the columns history is filtered by, and the event itself as JSON
+    /// (its shape belongs to the monitoring module).
+    public struct StoredAlertEvent: Sendable, Equatable {
+        public var id: Int64
+        public var kind: String
+        public var rule: String
+        public var model: String?
+        public var version: Int64?
+        public var at: Date
+        public var payload: String
+
+        public init(id: Int64 = 0, kind: String, rule: String, model: String?, version: Int64?, at: Date, payload: String) {
+            self.id = id
+            self.kind = kind
+            self.rule = rule
+            self.model = model
+            self.version = version
+            self.at = at
+            self.payload = payload
+        }
+    }
+
+    /// Keeps an alert event; returns its id.
+    @discardableResult
+    public func recordAlertEvent(_ event: StoredAlertEvent) async throws -> Int64 {
+        try await backend.write { tx in
+            try tx.query(
+                "INSERT INTO alert_events (kind, rule, model, version, at, payload) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    .text(event.kind), .text(event.rule), event.model.map(SQLValue.text) ?? .null, event.version.map(SQLValue.int) ?? .null,
+                    .double(event.at.timeIntervalSince1970), .text(event.payload),
+                ]
+            ).first?["id"]?.int ?? 0
+        }
+    }
+
+    /// The newest `limit` alert events (of one model when given), oldest first.
+    public func alertEvents(model: String? = nil, limit: Int = 100) async throws -> [StoredAlertEvent] {
+        try await backend.read { tx in
+            let rows: [SQLRow]
+            if let model {
+                rows = try tx.query("SELECT * FROM alert_events WHERE model = ? ORDER BY id DESC LIMIT ?", [.text(model), .int(Int64(limit))])
+            } else {
+                rows = try tx.query("SELECT * FROM alert_events ORDER BY id DESC LIMIT ?", [.int(Int64(limit))])
+            }
+            return rows.reversed().map { row in
+                StoredAlertEvent(
+                    id: row["id"]?.int ?? 0, kind: row["kind"]?.text ?? "", rule: row["rule"]?.text ?? "", model: row["model"]?.text,
+                    version: row["version"]?.int, at: Self.date(row["at"]), payload: row["payload"]?.text ?? "{}")
+            }
+        }
+    }
+
     // MARK: Rows
 
     private static func versionRow(_ tx: any SQLTransaction, _ model: String, _ version: Int64) throws -> SQLRow? {

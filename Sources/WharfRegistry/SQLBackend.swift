@@ -126,6 +126,18 @@ enum RegistrySchema {
             )
             """,
             "CREATE INDEX IF NOT EXISTS events_by_model ON events (model, id)",
+            """
+            CREATE TABLE IF NOT EXISTS alert_events (
+                id %AUTOID%,
+                kind TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                model TEXT,
+                version BIGINT,
+                at %REAL% NOT NULL,
+                payload TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS alert_events_by_model ON alert_events (model, id)",
         ].map { $0.replacingOccurrences(of: "%AUTOID%", with: autoID).replacingOccurrences(of: "%REAL%", with: real) }
     }
 }

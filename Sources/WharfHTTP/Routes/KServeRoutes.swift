@@ -12,6 +12,7 @@ struct KServeRoutes<Context: RequestContext> {
     let manager: ModelManager
     let watcher: RepositoryWatcher
     let limits: RequestLimits
+    var observer: (any InferenceObserver)?
 
     static var serverVersion: String { "0.1.0" }
 
@@ -81,7 +82,16 @@ struct KServeRoutes<Context: RequestContext> {
 
     private func infer(_ request: Request, _ context: Context, selector: VersionSelector) async throws -> Response {
         let name = try context.parameters.require("model")
+        return try await observeInference(observer, model: name, api: "kserve") { version, timing in
+            try await infer(request, name: name, selector: selector, version: &version, observed: &timing)
+        }
+    }
+
+    private func infer(
+        _ request: Request, name: String, selector: VersionSelector, version: inout Int64?, observed: inout RequestTiming?
+    ) async throws -> Response {
         let lease = try manager.acquire(model: name, selector)
+        version = lease.servable.version
         var timing = ServerTiming(request: request)
         var headerLength: Int?
         if let field = request.headers[Self.headerLengthField] {
@@ -106,6 +116,7 @@ struct KServeRoutes<Context: RequestContext> {
         let result = try await lease.servable.execute(
             signature: signature.key, inputs: decoded.inputs, outputs: requested, deadline: try timing.deadline())
         timing.ran(result.timing)
+        observed = result.timing
         let outputs = result.outputs
         var binaryFlags: [String: Bool] = [:]
         for output in decoded.outputs ?? [] { binaryFlags[output.name] = output.binary }

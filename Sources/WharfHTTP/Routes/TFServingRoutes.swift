@@ -10,6 +10,7 @@ import WharfServing
 struct TFServingRoutes<Context: RequestContext> {
     let manager: ModelManager
     let limits: RequestLimits
+    var observer: (any InferenceObserver)?
 
     func register(on router: Router<Context>) {
         let models = router.group("v1/models")
@@ -139,7 +140,16 @@ struct TFServingRoutes<Context: RequestContext> {
             name = try context.parameters.require("model")
             selector = .label(value)
         }
+        return try await observeInference(observer, model: name, api: "tfserving") { version, timing in
+            try await predict(request, name: name, selector: selector, version: &version, observed: &timing)
+        }
+    }
+
+    private func predict(
+        _ request: Request, name: String, selector: VersionSelector, version: inout Int64?, observed: inout RequestTiming?
+    ) async throws -> Response {
         let lease = try manager.acquire(model: name, selector)
+        version = lease.servable.version
         var timing = ServerTiming(request: request)
         var request = request
         let body = try await request.collectBody(limit: limits.maxBytes)
@@ -158,6 +168,7 @@ struct TFServingRoutes<Context: RequestContext> {
         let result = try await lease.servable.execute(
             signature: decoded.signatureKey, inputs: decoded.inputs, outputs: nil, deadline: try timing.deadline())
         timing.ran(result.timing)
+        observed = result.timing
         let bytes = try TFServingJSON.encodePredictResponse(result.outputs, format: decoded.format)
         timing.encoded()
         return jsonResponse(.ok, bytes, headers: timing.headers)

@@ -134,6 +134,11 @@ public actor ModelManager {
         routes.withLock { $0[name]?.servables.keys.sorted(by: >) ?? [] }
     }
 
+    /// Every READY version's servable (for metrics that read queue depths and in-flight counts).
+    public nonisolated func readyServables() -> [Servable] {
+        routes.withLock { table in table.values.flatMap { Array($0.servables.values) } }
+    }
+
     /// Names of the models the manager knows.
     public nonisolated var modelNames: [String] { routes.withLock { Array($0.keys).sorted() } }
 

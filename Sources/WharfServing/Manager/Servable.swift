@@ -102,10 +102,12 @@ public final class Servable: Sendable {
         if let cached = cache.lookup(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs) {
             var timing = RequestTiming()
             timing.cacheHit = true
+            timing.cacheLookedUp = true
             return RunResult(outputs: cached, timing: timing)
         }
-        let result = try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
+        var result = try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
         cache.store(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs, results: result.outputs)
+        result.timing.cacheLookedUp = true
         return result
     }
 

@@ -243,6 +243,7 @@ final class InferenceScheduler: @unchecked Sendable {
                 timing.compute = started.duration(to: finished)
                 timing.batchSize = padded
                 timing.batchRequests = jobs.count
+                timing.leadsBatch = offset == 0
                 job.continuation.resume(returning: RunResult(outputs: sliced, timing: timing))
             } catch {
                 job.continuation.resume(throwing: error)

@@ -12,6 +12,10 @@ public struct RequestTiming: Sendable, Equatable {
     public var batchRequests = 1
     /// The answer came from the response cache.
     public var cacheHit = false
+    /// The response cache was consulted (it is on for the model): a miss when not `cacheHit`.
+    public var cacheLookedUp = false
+    /// The first request of its batch (counting each batch once: batch-size metrics).
+    public var leadsBatch = true
 
     public init() {}
 }

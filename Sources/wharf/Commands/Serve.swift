@@ -54,6 +54,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-auth"), help: "No token for the management API (only with a loopback --host).")
     var noAuth = false
 
+    @Option(name: .customLong("alert-rules"), help: "Alert rules and receivers (YAML); reloaded when the file changes. Default: the shipped rules.")
+    var alertRules: String?
+
+    @Flag(name: .customLong("no-metrics"), help: "Turn off /metrics, the sliding windows and alerts.")
+    var noMetrics = false
+
     func run() async throws {
         var configuration = ServerConfiguration()
         do {
@@ -72,6 +78,8 @@ struct Serve: AsyncParsableCommand {
             }
             if let apiToken { configuration.apiToken = apiToken }
             if noAuth { configuration.disableAuthentication = true }
+            if let alertRules { try configuration.loadAlertRules(URL(fileURLWithPath: alertRules).standardizedFileURL.path) }
+            if noMetrics { configuration.metricsEnabled = false }
             try configuration.validate(source: configFile ?? "command line")
         } catch let error as ConfigError {
             throw ValidationError(error.message)

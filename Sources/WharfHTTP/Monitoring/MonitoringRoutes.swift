@@ -1,0 +1,143 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import WharfMonitoring
+import WharfRegistry
+import WharfServing
+
+/// Monitoring over HTTP: Prometheus metrics, live windows per model version, alerts and their
+/// history. The dashboard and `wharf status` read these same endpoints.
+///
+/// ```
+/// GET /metrics                      Prometheus text format
+/// GET /wharf/status                 every version's state and windows (rate, latency percentiles, errors), memory, active alerts
+/// GET /wharf/alerts                 active alerts, the rules in force, a refused rule file's error
+/// GET /wharf/alerts/history         ?limit=100&model=mlp
+/// ```
+struct MonitoringRoutes<Context: RequestContext> {
+    let monitor: ServingMonitor
+    let engine: AlertEngine?
+    let manager: ModelManager
+    let registry: Registry?
+    let started = Date()
+
+    func register(on router: Router<Context>) {
+        router.get("metrics") { _, _ in
+            let bytes = await monitor.exposition(manager: manager)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        router.get("wharf/status") { _, _ in try json(await status()) }
+        router.get("wharf/alerts") { _, _ in
+            try json(AlertsBody(
+                active: engine?.active ?? [], rules: (engine?.ruleSet.rules ?? []).map { RuleBody(rule: $0) },
+                evaluationIntervalSeconds: engine.map { AlertEngine.seconds($0.ruleSet.evaluationInterval) }, ruleError: engine?.ruleError))
+        }
+        router.get("wharf/alerts/history") { request, _ in
+            let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
+            guard (1...10_000).contains(limit) else { throw RequestError(.badRequest, "limit expects 1 to 10000, got \(limit)") }
+            let model = request.uri.queryParameters.get("model").map { String($0) }
+            return try json(try await history(model: model, limit: limit))
+        }
+    }
+
+    private func history(model: String?, limit: Int) async throws -> [AlertHistoryEvent] {
+        if let registry {
+            return try await registry.store.alertEvents(model: model, limit: limit).compactMap { stored in
+                guard var event = try? JSONCoding.decode(AlertHistoryEvent.self, stored.payload) else { return nil }
+                event.id = stored.id
+                return event
+            }
+        }
+        let recent = (engine?.recentHistory ?? []).filter { model == nil || $0.model == model }
+        return Array(recent.suffix(limit))
+    }
+
+    private func status() async -> StatusBody {
+        let windows = Dictionary(monitor.windowStats().map { ("\($0.model)\u{0}\($0.version ?? -1)", $0.windows) }, uniquingKeysWith: { first, _ in first })
+        var models: [StatusBody.VersionBody] = []
+        for model in await manager.status() {
+            for version in model.versions {
+                models.append(StatusBody.VersionBody(
+                    model: model.name, version: version.version, state: version.state.rawValue, error: version.error,
+                    labels: model.labels.filter { $0.value == version.version }.map(\.key).sorted(),
+                    windows: windows["\(model.name)\u{0}\(version.version)"] ?? [:]))
+            }
+        }
+        return StatusBody(
+            uptimeSeconds: Date().timeIntervalSince(started), residentMemoryBytes: monitor.residentMemory,
+            windows: monitor.windows.map(ServingMonitor.name), models: models, alerts: engine?.active ?? [])
+    }
+
+    private func json(_ value: some Encodable) throws -> Response {
+        jsonResponse(.ok, Array(try JSONCoding.encode(value).utf8))
+    }
+}
+
+/// `GET /wharf/status`.
+struct StatusBody: Codable {
+    struct VersionBody: Codable {
+        var model: String
+        var version: Int64
+        var state: String
+        var error: String?
+        var labels: [String]
+        var windows: [String: WindowStats]
+    }
+
+    var uptimeSeconds: Double
+    var residentMemoryBytes: Int
+    var windows: [String]
+    var models: [VersionBody]
+    var alerts: [ActiveAlert]
+
+    enum CodingKeys: String, CodingKey {
+        case windows, models, alerts
+        case uptimeSeconds = "uptime_seconds"
+        case residentMemoryBytes = "resident_memory_bytes"
+    }
+}
+
+/// `GET /wharf/alerts`.
+struct AlertsBody: Codable {
+    var active: [ActiveAlert]
+    var rules: [RuleBody]
+    var evaluationIntervalSeconds: Double?
+    var ruleError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case active, rules
+        case evaluationIntervalSeconds = "evaluation_interval_seconds"
+        case ruleError = "rule_error"
+    }
+}
+
+/// A rule as the API shows it.
+struct RuleBody: Codable {
+    var name: String
+    var metric: String
+    var windowSeconds: Double
+    var op: String
+    var threshold: Double
+    var forSeconds: Double
+    var severity: String
+    var action: String?
+
+    init(rule: AlertRule) {
+        name = rule.name
+        metric = rule.metric.rawValue
+        windowSeconds = AlertEngine.seconds(rule.window)
+        op = rule.comparison.rawValue
+        threshold = rule.threshold
+        forSeconds = AlertEngine.seconds(rule.forDuration)
+        severity = rule.severity
+        if case .rollback(let alias) = rule.action { action = "rollback \(alias)" }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, metric, op, threshold, severity, action
+        case windowSeconds = "window_seconds"
+        case forSeconds = "for_seconds"
+    }
+}
