@@ -312,6 +312,28 @@ def make_warmup_files(out_dir, rng):
     warmup_file(os.path.join(out_dir, "two_io", "warmup_requests.tfrecord"), two_io)
 
 
+def make_checked(out_dir):
+    """Two versions of one tiny model for the monitoring tests: OUT/checked/saved_model fails at run
+    time on inputs holding NaN (check_numerics, a model error), OUT/checked/plain_model does not."""
+    class Checked(tf.Module):
+        def __init__(self, check):
+            super().__init__()
+            self.check = check
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+        def serve(self, x):
+            if self.check:
+                x = tf.debugging.check_numerics(x, "input holds NaN or Inf")
+            return {"y": x * 2.0 + 1.0}
+
+    base = os.path.join(out_dir, "checked")
+    shutil.rmtree(base, ignore_errors=True)
+    for name, check in (("saved_model", True), ("plain_model", False)):
+        module = Checked(check)
+        tf.saved_model.save(module, os.path.join(base, name), signatures={"serving_default": module.serve})
+    print("fixture checked: saved_model (fails on NaN), plain_model", flush=True)
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -319,6 +341,7 @@ def main():
     tf.random.set_seed(SEED)
     for make in (make_mlp, make_cnn, make_two_io, make_strings, make_multi_signature, make_dtypes):
         build(make(rng), out_dir)
+    make_checked(out_dir)
     config_proto_cases(out_dir)
     make_warmup_files(out_dir, rng)
     with open(os.path.join(out_dir, "versions.json"), "w") as f:

@@ -88,7 +88,7 @@ func observeInference(
     } catch {
         observer.record(InferenceRecord(
             model: model, version: version, api: api, status: Int(httpStatus(for: error).code), duration: started.duration(to: .now),
-            timing: timing))
+            timing: timing, modelFailed: (error as? InferenceError)?.code == .runFailed))
         throw error
     }
 }

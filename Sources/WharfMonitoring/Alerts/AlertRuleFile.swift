@@ -86,7 +86,8 @@ public struct AlertConfiguration: Sendable, Equatable {
             guard let node = try Yams.compose(yaml: text) else { return AlertConfiguration(ruleSet: AlertRuleSet(rules: [])) }
             root = node
         } catch let error as YamlError {
-            throw AlertRuleError("\(source): not valid YAML: \(error)", line: Self.line(of: error))
+            let line = Self.line(of: error)
+            throw AlertRuleError("\(source)\(line.map { ":\($0)" } ?? ""): not valid YAML: \(error)", line: line)
         } catch {
             throw AlertRuleError("\(source): not valid YAML: \(error)")
         }

@@ -53,6 +53,7 @@ public final class ServingMonitor: InferenceObserver, Sendable {
     /// The instruments of one model, version, API and status code.
     final class VersionInstruments: Sendable {
         let requests: CoreMetrics.Counter
+        let modelErrors: CoreMetrics.Counter
         let latency: CoreMetrics.Timer
         let queue: CoreMetrics.Timer
         let compute: CoreMetrics.Timer
@@ -64,6 +65,7 @@ public final class ServingMonitor: InferenceObserver, Sendable {
             let version = key.version.map(String.init) ?? ""
             let base = [("model", key.model), ("version", version)]
             requests = Counter(label: "wharf_requests_total", dimensions: base + [("api", key.api), ("code", String(key.status))], factory: factory)
+            modelErrors = Counter(label: "wharf_model_errors_total", dimensions: base, factory: factory)
             latency = Timer(label: "wharf_request_duration_seconds", dimensions: base + [("api", key.api)], factory: factory)
             queue = Timer(label: "wharf_request_queue_seconds", dimensions: base, factory: factory)
             compute = Timer(label: "wharf_request_compute_seconds", dimensions: base, factory: factory)
@@ -75,8 +77,14 @@ public final class ServingMonitor: InferenceObserver, Sendable {
 
     // MARK: Recording
 
+    /// The model label of requests for models the server does not have (so that made-up names
+    /// cannot grow the number of series without bound).
+    public static let unknownModel = "_unknown"
+
     public func record(_ record: InferenceRecord) {
         guard enabled else { return }
+        var record = record
+        if record.version == nil && record.status == 404 { record.model = Self.unknownModel }
         let key = InstrumentKey(model: record.model, version: record.version, api: record.api, status: record.status)
         let factory = self.factory
         let instruments = self.instruments.withLock { table in
@@ -86,6 +94,7 @@ public final class ServingMonitor: InferenceObserver, Sendable {
             return made
         }
         instruments.requests.increment()
+        if record.modelFailed { instruments.modelErrors.increment() }
         instruments.latency.recordNanoseconds(Self.nanoseconds(record.duration))
         if let timing = record.timing {
             if timing.cacheHit {

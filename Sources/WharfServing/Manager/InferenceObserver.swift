@@ -11,19 +11,25 @@ public struct InferenceRecord: Sendable {
     public var duration: Duration
     /// Where the time went, when the request got as far as running.
     public var timing: RequestTiming?
+    /// The model itself failed while running (a runtime error, whatever status it maps to).
+    public var modelFailed: Bool
 
-    public init(model: String, version: Int64?, api: String, status: Int, duration: Duration, timing: RequestTiming?) {
+    public init(
+        model: String, version: Int64?, api: String, status: Int, duration: Duration, timing: RequestTiming?, modelFailed: Bool = false
+    ) {
         self.model = model
         self.version = version
         self.api = api
         self.status = status
         self.duration = duration
         self.timing = timing
+        self.modelFailed = modelFailed
     }
 
-    /// Answers that count as errors: server-side failures (5xx). Client mistakes (4xx) are the
-    /// client's, except 429 (overloaded).
-    public var isError: Bool { status >= 500 || status == 429 }
+    /// Answers that count as errors of the version: server-side failures (5xx), overload (429),
+    /// and the model failing at run time. Requests Wharf refused before running them (wrong
+    /// dtype, shape, unknown model) are the client's mistakes and do not count.
+    public var isError: Bool { status >= 500 || status == 429 || modelFailed }
 }
 
 /// Receives every inference request's record (metrics, sliding windows). Called on the request's
