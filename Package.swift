@@ -160,7 +160,6 @@ let package = Package(
         .testTarget(name: "WharfMonitoringTests", dependencies: ["WharfMonitoring", "WharfServing", "WharfCore", "WharfTesting"]),
         .testTarget(name: "WharfRegistryTests", dependencies: ["WharfRegistry", "WharfCore", "WharfTesting"]),
         .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
-        .testTarget(name: "WharfRegistryTests", dependencies: ["WharfRegistry", "WharfCore", "WharfTesting"]),
     ]
 )
 
