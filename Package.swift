@@ -144,6 +144,7 @@ let package = Package(
             name: "WharfHTTPTests",
             dependencies: [
                 "WharfHTTP", "WharfServing", "WharfRuntime", "WharfCore", "WharfProtocols", "WharfTesting", "WharfRegistry",
+                "WharfMonitoring", "WharfBench",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

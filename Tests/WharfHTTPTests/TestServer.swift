@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import WharfHTTP
+import WharfMonitoring
 import WharfRegistry
 import WharfServing
 import WharfTesting
@@ -20,7 +21,8 @@ final class TestServer: Sendable {
     /// Starts a server over `repository` and waits until its models are loaded.
     static func start(
         repository: URL, pollInterval: Duration? = nil, maxRequestBytes: Int = 8 << 20, registry: Registry? = nil,
-        apiToken: String? = nil, registryPollInterval: Duration = .milliseconds(200)
+        apiToken: String? = nil, registryPollInterval: Duration = .milliseconds(200), alerts: AlertConfiguration? = nil,
+        alertRulesFile: String? = nil
     ) async throws -> TestServer {
         var configuration = ServerConfiguration()
         configuration.httpPort = 0
@@ -28,6 +30,8 @@ final class TestServer: Sendable {
         configuration.pollInterval = pollInterval
         configuration.maxRequestBytes = maxRequestBytes
         configuration.registryPollInterval = registryPollInterval
+        if let alerts { configuration.alerts = alerts }
+        configuration.alertRulesFile = alertRulesFile
         var logger = Logger(label: "wharf.test")
         logger.logLevel = .warning
         let manager = ModelManager(loader: RegistryWatcher.verifyingLoader(), logger: logger)

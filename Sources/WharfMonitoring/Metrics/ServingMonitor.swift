@@ -22,7 +22,10 @@ public final class ServingMonitor: InferenceObserver, Sendable {
     /// Off: `record` does nothing (the metrics-cost benchmark's baseline).
     public let enabled: Bool
 
-    public init(windows: [Duration] = [.seconds(60), .seconds(300)], resolution: Duration = .seconds(5), enabled: Bool = true) {
+    /// - Parameters:
+    ///   - windows: the windows reported (the longest is also the longest an alert rule can use).
+    ///   - resolution: the windows' bucket width; a window is exact to within one bucket.
+    public init(windows: [Duration] = [.seconds(60), .seconds(300)], resolution: Duration = .seconds(1), enabled: Bool = true) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [

@@ -41,7 +41,8 @@ public struct WindowStats: Sendable, Codable, Equatable {
 }
 
 /// Requests of the last few minutes in fixed-width buckets (a ring), each with its counts and an
-/// HDR histogram of latencies (microseconds, two significant digits: 1 % resolution). A window's
+/// HDR histogram of latencies (microseconds up to 100 s, two significant digits: 1 % resolution;
+/// about 10 KB, allocated only for buckets that saw requests). A window's
 /// statistics merge the buckets it covers; a bucket is reused once it is older than the longest
 /// window. Recording takes a lock and a histogram increment.
 public final class SlidingWindow: Sendable {
@@ -50,7 +51,7 @@ public final class SlidingWindow: Sendable {
         var requests = 0
         var errors = 0
         var latencySum: Double = 0
-        var histogram: Histogram<UInt64>?
+        var histogram: Histogram<UInt32>?
     }
 
     /// Bucket width.
@@ -60,7 +61,7 @@ public final class SlidingWindow: Sendable {
     private let resolutionNanos: Int64
     private let buckets: Mutex<[Bucket]>
 
-    public init(resolution: Duration = .seconds(5), span: Duration = .seconds(300)) {
+    public init(resolution: Duration = .seconds(1), span: Duration = .seconds(300)) {
         self.resolution = resolution
         self.span = span
         resolutionNanos = max(1, Self.nanoseconds(resolution))
@@ -92,7 +93,7 @@ public final class SlidingWindow: Sendable {
             if error { buckets[slot].errors += 1 }
             buckets[slot].latencySum += Double(micros) / 1e6
             if buckets[slot].histogram == nil {
-                var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
+                var histogram = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000, numberOfSignificantValueDigits: .two)
                 histogram.autoResize = true
                 buckets[slot].histogram = histogram
             }
@@ -106,7 +107,7 @@ public final class SlidingWindow: Sendable {
         let newest = now / resolutionNanos
         let oldest = (now - windowNanos) / resolutionNanos + 1
         var stats = WindowStats(windowSeconds: Double(windowNanos) / 1e9)
-        var merged: Histogram<UInt64>?
+        var merged: Histogram<UInt32>?
         var sum: Double = 0
         buckets.withLock { buckets in
             for bucket in buckets where bucket.index >= oldest && bucket.index <= newest {
