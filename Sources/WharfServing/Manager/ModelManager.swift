@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 import Synchronization
-public import WharfCore
+import WharfCore
 public import WharfRuntime
 
 /// Keeps the served models in line with the repository: loads the versions each model's policy

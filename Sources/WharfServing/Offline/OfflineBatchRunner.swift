@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 public import WharfCore
-public import WharfProtocols
+import WharfProtocols
 public import WharfRuntime
 
 /// Offline batch inference: a large input set (JSON Lines of TF Serving row instances, or a .npy
