@@ -141,7 +141,14 @@ let package = Package(
         ),
         .target(
             name: "WharfTesting",
-            dependencies: ["WharfCore", "WharfRuntime"],
+            dependencies: [
+                "WharfCore", "WharfRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/WharfTesting"
         ),
         .testTarget(name: "WharfCoreTests", dependencies: ["WharfCore", "WharfTesting"]),

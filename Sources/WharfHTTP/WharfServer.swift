@@ -27,10 +27,13 @@ public enum WharfServer {
                 aliases: configuration.servedAliases.map(Set.init), logger: logger)
         }
         let monitor = configuration.metricsEnabled ? ServingMonitor(windows: configuration.monitoringWindows) : nil
+        let notifiers = configuration.alerts.receivers.makeNotifiers()
+        let dispatcher = monitor != nil && !notifiers.isEmpty ? NotificationDispatcher(notifiers: notifiers, logger: logger) : nil
         let engine = monitor.map { monitor in
             AlertEngine(
                 monitor: monitor, rules: configuration.alerts.ruleSet,
-                hooks: alertHooks(configuration: configuration, registry: registry, registryWatcher: registryWatcher, logger: logger),
+                hooks: alertHooks(
+                    configuration: configuration, registry: registry, registryWatcher: registryWatcher, dispatcher: dispatcher, logger: logger),
                 logger: logger)
         }
         let router = buildRouter(configuration: configuration, manager: manager, watcher: watcher, observer: monitor)
@@ -39,9 +42,11 @@ public enum WharfServer {
                 .register(on: router, token: apiToken)
         }
         if let monitor {
-            MonitoringRoutes<BasicRequestContext>(monitor: monitor, engine: engine, manager: manager, registry: registry).register(on: router)
+            MonitoringRoutes<BasicRequestContext>(monitor: monitor, engine: engine, manager: manager, registry: registry, dispatcher: dispatcher)
+                .register(on: router)
         }
         var services: [any Service] = [ModelManagerService(manager: manager, registry: registry)]
+        if let dispatcher { services.append(dispatcher) }
         if let engine { services.append(engine) }
         if let engine, let path = configuration.alertRulesFile {
             let ruleWatcher = AlertRuleWatcher(path: path, engine: engine)
@@ -83,9 +88,13 @@ public enum WharfServer {
 
 /// What alerts do besides showing up in the API: history in the registry's database, and the
 /// rollback action through the registry (applied to serving at once).
-func alertHooks(configuration: ServerConfiguration, registry: Registry?, registryWatcher: RegistryWatcher?, logger: Logger) -> AlertHooks {
-    AlertHooks(
-        notify: { _ in },
+func alertHooks(
+    configuration: ServerConfiguration, registry: Registry?, registryWatcher: RegistryWatcher?, dispatcher: NotificationDispatcher?, logger: Logger
+) -> AlertHooks {
+    let receiver = configuration.alerts.receivers.name
+    let externalURL = "http://\(configuration.host):\(configuration.httpPort)/dashboard"
+    return AlertHooks(
+        notify: { alert in dispatcher?.dispatch(alert.notification(receiver: receiver, externalURL: externalURL)) },
         record: { event in
             guard let registry, let payload = try? JSONCoding.encode(event) else { return }
             do {

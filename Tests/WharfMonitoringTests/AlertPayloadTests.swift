@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WharfTesting
 import WharfMonitoring
 
 @Suite("Alertmanager webhook payload")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WharfTesting
 import WharfMonitoring
 
 @Suite("Email notifier, against a real SMTP server (aiosmtpd) on loopback", .serialized, .enabled(if: SMTPSink.available, "needs .venv with aiosmtpd (scripts/bootstrap)"))

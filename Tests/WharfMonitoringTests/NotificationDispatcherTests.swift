@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+import WharfTesting
 import WharfMonitoring
 
 /// A notifier that records what it gets, optionally slowly or failing.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import WharfTesting
 import WharfMonitoring
 
 @Suite("Webhook notifier, against a real HTTP server on loopback")

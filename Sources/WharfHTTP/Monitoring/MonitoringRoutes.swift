@@ -19,6 +19,7 @@ struct MonitoringRoutes<Context: RequestContext> {
     let engine: AlertEngine?
     let manager: ModelManager
     let registry: Registry?
+    let dispatcher: NotificationDispatcher?
     let started = Date()
 
     func register(on router: Router<Context>) {
@@ -32,7 +33,8 @@ struct MonitoringRoutes<Context: RequestContext> {
         router.get("wharf/alerts") { _, _ in
             try json(AlertsBody(
                 active: engine?.active ?? [], rules: (engine?.ruleSet.rules ?? []).map { RuleBody(rule: $0) },
-                evaluationIntervalSeconds: engine.map { AlertEngine.seconds($0.ruleSet.evaluationInterval) }, ruleError: engine?.ruleError))
+                evaluationIntervalSeconds: engine.map { AlertEngine.seconds($0.ruleSet.evaluationInterval) }, ruleError: engine?.ruleError,
+                notifiers: (dispatcher?.counters() ?? [:]).mapValues(NotifierBody.init)))
         }
         router.get("wharf/alerts/history") { request, _ in
             let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
@@ -105,11 +107,35 @@ struct AlertsBody: Codable {
     var rules: [RuleBody]
     var evaluationIntervalSeconds: Double?
     var ruleError: String?
+    /// Delivery counters per notifier.
+    var notifiers: [String: NotifierBody]
 
     enum CodingKeys: String, CodingKey {
-        case active, rules
+        case active, rules, notifiers
         case evaluationIntervalSeconds = "evaluation_interval_seconds"
         case ruleError = "rule_error"
+    }
+}
+
+/// A notifier's delivery counters.
+struct NotifierBody: Codable {
+    var sent: Int
+    var failed: Int
+    var dropped: Int
+    var queued: Int
+    var lastError: String?
+
+    init(_ counters: NotifierCounters) {
+        sent = counters.sent
+        failed = counters.failed
+        dropped = counters.dropped
+        queued = counters.queued
+        lastError = counters.lastError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sent, failed, dropped, queued
+        case lastError = "last_error"
     }
 }
 

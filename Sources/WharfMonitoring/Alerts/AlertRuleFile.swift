@@ -21,6 +21,12 @@ public struct ReceiverSettings: Sendable, Equatable {
         /// HMAC-SHA256 key for the `X-Wharf-Signature` header.
         public var secret: String?
         public var maxAttempts: Int
+
+        public init(url: String, secret: String? = nil, maxAttempts: Int = 5) {
+            self.url = url
+            self.secret = secret
+            self.maxAttempts = maxAttempts
+        }
     }
 
     public struct Email: Sendable, Equatable {
@@ -36,6 +42,21 @@ public struct ReceiverSettings: Sendable, Equatable {
         public var caFile: String?
         /// Skip certificate checks (test servers only).
         public var insecureSkipVerify: Bool
+
+        public init(
+            host: String, port: Int = 587, security: String = "starttls", username: String? = nil, password: String? = nil, from: String,
+            to: [String], caFile: String? = nil, insecureSkipVerify: Bool = false
+        ) {
+            self.host = host
+            self.port = port
+            self.security = security
+            self.username = username
+            self.password = password
+            self.from = from
+            self.to = to
+            self.caFile = caFile
+            self.insecureSkipVerify = insecureSkipVerify
+        }
     }
 
     public var webhooks: [Webhook] = []
