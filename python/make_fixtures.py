@@ -313,8 +313,10 @@ def make_warmup_files(out_dir, rng):
 
 
 def make_checked(out_dir):
-    """Two versions of one tiny model for the monitoring tests: OUT/checked/saved_model fails at run
-    time on inputs holding NaN (check_numerics, a model error), OUT/checked/plain_model does not."""
+    """Versions of one tiny model for the monitoring tests: OUT/checked/saved_model fails at run
+    time on inputs holding NaN (check_numerics, a model error), OUT/checked/plain_model does not,
+    and OUT/checked/slow_model computes the same answer after ~100 256x256 matrix products (tens of
+    milliseconds of compute for a request of a few bytes)."""
     class Checked(tf.Module):
         def __init__(self, check):
             super().__init__()
@@ -326,12 +328,26 @@ def make_checked(out_dir):
                 x = tf.debugging.check_numerics(x, "input holds NaN or Inf")
             return {"y": x * 2.0 + 1.0}
 
+    class Slow(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = tf.Variable(tf.random.stateless_normal([256, 256], seed=[1, 2]) / 16.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+        def serve(self, x):
+            state = tf.eye(256)
+            for _ in tf.range(100):
+                state = tf.tanh(tf.matmul(state, self.weight))
+            return {"y": x * 2.0 + 1.0 + 0.0 * tf.reduce_sum(state)}
+
     base = os.path.join(out_dir, "checked")
     shutil.rmtree(base, ignore_errors=True)
     for name, check in (("saved_model", True), ("plain_model", False)):
         module = Checked(check)
         tf.saved_model.save(module, os.path.join(base, name), signatures={"serving_default": module.serve})
-    print("fixture checked: saved_model (fails on NaN), plain_model", flush=True)
+    slow = Slow()
+    tf.saved_model.save(slow, os.path.join(base, "slow_model"), signatures={"serving_default": slow.serve})
+    print("fixture checked: saved_model (fails on NaN), plain_model, slow_model", flush=True)
 
 
 def main():

@@ -80,25 +80,28 @@ struct MonitoringTests {
     }
 
     @Test func windowPercentilesAgreeWithTheClients() async throws {
+        // A model that computes for tens of milliseconds on a request of a few bytes: what the
+        // client measures beyond the server (loopback, HTTP parsing) is well under 1 %.
         let repository = try ScratchRepository()
-        try repository.addVersion("cnn", 1, fixture: "cnn")
-        try repository.writeConfig("cnn", "instances: 1\n")
+        try FileManager.default.createDirectory(at: repository.root.appendingPathComponent("slow"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: Fixtures.root.appendingPathComponent("checked/slow_model"), to: repository.root.appendingPathComponent("slow/1"))
         let server = try await TestServer.start(repository: repository.root)
         let configuration = BenchConfiguration(
-            baseURL: "http://127.0.0.1:\(server.port)", model: "cnn", inferenceProtocol: .v2Binary, batchSize: 32,
-            mode: .closedLoop(concurrencies: [1]), duration: .seconds(4), warmup: .zero)
+            baseURL: "http://127.0.0.1:\(server.port)", model: "slow", inferenceProtocol: .v2JSON, batchSize: 1,
+            mode: .closedLoop(concurrencies: [2]), duration: .seconds(4), warmup: .zero)
         let report = try await BenchRunner(configuration: configuration).run()
         let client = try #require(report.steps.first)
         #expect(client.errors == 0)
         let status = try #require(try await server.get("/wharf/status").json as? [String: Any])
-        let version = try #require((status["models"] as? [[String: Any]])?.first { $0["model"] as? String == "cnn" })
+        let version = try #require((status["models"] as? [[String: Any]])?.first { $0["model"] as? String == "slow" })
         let window = try #require((version["windows"] as? [String: Any])?["1m"] as? [String: Any])
         let requests = try #require(window["requests"] as? Int)
         let serverP95 = try #require(window["latency_p95_seconds"] as? Double)
         let clientP95 = client.latency.p95 / 1e6
         // The same requests: the server saw every request the client measured.
         #expect(requests >= client.requests)
-        #expect(requests <= client.requests + 4)
+        #expect(requests <= client.requests + 2)
         #expect(abs(serverP95 - clientP95) / clientP95 < 0.05, "server p95 \(serverP95 * 1000) ms, client p95 \(clientP95 * 1000) ms")
         await server.stop()
     }
