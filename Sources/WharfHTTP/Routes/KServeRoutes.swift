@@ -90,7 +90,7 @@ struct KServeRoutes<Context: RequestContext> {
     private func infer(
         _ request: Request, name: String, selector: VersionSelector, version: inout Int64?, observed: inout RequestTiming?
     ) async throws -> Response {
-        let lease = try manager.acquire(model: name, selector)
+        let lease = try manager.acquire(model: name, selector) { field in HTTPField.Name(field).flatMap { request.headers[$0] } }
         version = lease.servable.version
         var timing = ServerTiming(request: request)
         var headerLength: Int?

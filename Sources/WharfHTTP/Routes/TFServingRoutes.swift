@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import WharfCore
@@ -148,7 +149,7 @@ struct TFServingRoutes<Context: RequestContext> {
     private func predict(
         _ request: Request, name: String, selector: VersionSelector, version: inout Int64?, observed: inout RequestTiming?
     ) async throws -> Response {
-        let lease = try manager.acquire(model: name, selector)
+        let lease = try manager.acquire(model: name, selector) { field in HTTPField.Name(field).flatMap { request.headers[$0] } }
         version = lease.servable.version
         var timing = ServerTiming(request: request)
         var request = request

@@ -8,6 +8,7 @@ import Yams
 /// version_policy: {latest: 2}      # or: all, or {specific: [1, 3]}; default {latest: 1}
 /// labels: {stable: 3, canary: 4}
 /// default_label: stable             # requests that name no version go here (default: the highest)
+/// traffic_split: {label: canary, weight: 0.1, sticky_header: X-User-Id}   # a share of those to a canary
 /// runtime: onnxruntime              # which artifact to serve when a version has both
 /// threads: {intra_op: 2, inter_op: 1, allow_spinning: false}
 /// optimization: all                 # ONNX Runtime graph optimization level
@@ -47,6 +48,8 @@ public struct ModelConfig: Sendable, Equatable {
     /// The label whose version serves requests that name no version; `nil` serves the highest
     /// ready version (TF Serving's rule). The registry sets it to `production`.
     public var defaultLabel: String?
+    /// A share of the requests that name no version goes to another label (a canary).
+    public var trafficSplit: TrafficSplit?
     /// The runtime to prefer when a version directory holds both a SavedModel and model.onnx.
     public var runtime: RuntimeKind?
     /// Session settings for every version of the model.
@@ -87,6 +90,14 @@ public struct ModelConfig: Sendable, Equatable {
         config.versionPolicy = try reader.versionPolicy("version_policy") ?? .latest(1)
         config.labels = try reader.labels("labels")
         config.defaultLabel = try reader.string("default_label")
+        if root["traffic_split"] != nil {
+            let split = try reader.section("traffic_split", known: ["label", "weight", "sticky_header"])
+            guard let label = try split.string("label"), let weight = try split.double("weight") else {
+                throw ConfigError("\(source): traffic_split needs a label and a weight")
+            }
+            guard (0...1).contains(weight) else { throw ConfigError("\(source): traffic_split.weight expects 0 to 1, got \(weight)") }
+            config.trafficSplit = TrafficSplit(label: label, weight: weight, stickyHeader: try split.string("sticky_header"))
+        }
         if let runtime = try reader.string("runtime") {
             guard let kind = RuntimeKind(rawValue: runtime) else {
                 throw ConfigError("\(source): runtime expects tensorflow or onnxruntime, got '\(runtime)'")
@@ -109,10 +120,38 @@ public struct ModelConfig: Sendable, Equatable {
             memoryLimitMB: try gpu.int("memory_limit_mb"), visibleDevices: try gpu.intList("visible_devices"))
         config.performance = try reader.performance()
         try reader.rejectUnknown(known: [
-            "version_policy", "labels", "default_label", "runtime", "threads", "optimization", "gpu", "instances", "max_queue_size",
+            "version_policy", "labels", "default_label", "traffic_split", "runtime", "threads", "optimization", "gpu", "instances", "max_queue_size",
             "dynamic_batching", "warmup", "response_cache",
         ])
         return config
+    }
+}
+
+/// Sends a share of the requests that name no version to another label's version: a canary.
+public struct TrafficSplit: Sendable, Equatable {
+    /// The label that gets the share (`canary`).
+    public var label: String
+    /// The share, 0 to 1.
+    public var weight: Double
+    /// With a header name, requests carrying the same value of that header always go the same way
+    /// (a user stays on one version); without, each request is drawn at random.
+    public var stickyHeader: String?
+
+    public init(label: String, weight: Double, stickyHeader: String? = nil) {
+        self.label = label
+        self.weight = weight
+        self.stickyHeader = stickyHeader
+    }
+
+    /// Whether a request goes to the split's label: by the sticky header's value when there is
+    /// one (the same value, the same answer), else at random.
+    public func choosesSplit(stickyValue: String?) -> Bool {
+        guard weight > 0 else { return false }
+        guard weight < 1 else { return true }
+        guard let stickyValue else { return Double.random(in: 0..<1) < weight }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in stickyValue.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return Double(hash % 10_000) / 10_000 < weight
     }
 }
 

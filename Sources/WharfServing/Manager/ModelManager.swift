@@ -42,6 +42,7 @@ public actor ModelManager {
         var labels: [String: Int64] = [:]
         var states: [Int64: VersionState] = [:]
         var defaultLabel: String?
+        var split: TrafficSplit?
     }
 
     private var models: [String: ModelEntry] = [:]
@@ -84,7 +85,10 @@ public actor ModelManager {
     // MARK: Routing (nonisolated, called on every request)
 
     /// A lease on the version `selector` picks; the version stays loaded while the lease lives.
-    public nonisolated func acquire(model name: String, _ selector: VersionSelector = .latest) throws(ServingError) -> ServableLease {
+    /// `header` reads the request's headers, for a traffic split that is sticky on one.
+    public nonisolated func acquire(
+        model name: String, _ selector: VersionSelector = .latest, header: (String) -> String? = { _ in nil }
+    ) throws(ServingError) -> ServableLease {
         try routes.withLock { (table: inout [String: Route]) throws(ServingError) -> ServableLease in
             guard let route = table[name] else {
                 throw ServingError(.modelNotFound, "Servable not found for request: \(ModelManager.describe(name, selector))")
@@ -92,6 +96,12 @@ public actor ModelManager {
             let version: Int64
             switch selector {
             case .latest:
+                if let split = route.split, let target = route.labels[split.label], route.servables[target] != nil,
+                    split.choosesSplit(stickyValue: split.stickyHeader.flatMap(header))
+                {
+                    version = target
+                    break
+                }
                 if let label = route.defaultLabel, let labelled = route.labels[label] {
                     version = labelled
                     break
@@ -379,7 +389,7 @@ public actor ModelManager {
         routes.withLock { table in
             var next: [String: Route] = [:]
             for (name, entry) in models where !entry.removed || !entry.versions.isEmpty {
-                var route = Route(labels: entry.config.labels, defaultLabel: entry.config.defaultLabel)
+                var route = Route(labels: entry.config.labels, defaultLabel: entry.config.defaultLabel, split: entry.config.trafficSplit)
                 for (version, item) in entry.versions {
                     route.states[version] = item.lifecycle.state
                     if item.lifecycle.state == .ready, let servable = item.servable { route.servables[version] = servable }
