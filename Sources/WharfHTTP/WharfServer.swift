@@ -7,9 +7,10 @@ import WharfMonitoring
 public import WharfRegistry
 public import WharfServing
 
-/// Builds the `wharf serve` application: both REST APIs (TF Serving and KServe V2) and the
-/// repository API on one HTTP port, the repository watcher, and an orderly shutdown (the HTTP
-/// server drains in-flight requests, then the models are unloaded).
+/// Builds the `wharf serve` application: both REST APIs (TF Serving and KServe V2), the
+/// repository API and, with metrics on, monitoring and the `/dashboard` page, all on one HTTP
+/// port; the repository watcher; and an orderly shutdown (the HTTP server drains in-flight
+/// requests, then the models are unloaded).
 public enum WharfServer {
     /// The application for `configuration`. `onServerRunning` gets the bound port (useful with port 0).
     /// With a `registry`, the models its aliases point at are served too, and the management API
@@ -44,6 +45,7 @@ public enum WharfServer {
         if let monitor {
             MonitoringRoutes<BasicRequestContext>(monitor: monitor, engine: engine, manager: manager, registry: registry, dispatcher: dispatcher)
                 .register(on: router)
+            DashboardRoutes<BasicRequestContext>().register(on: router)
         }
         var services: [any Service] = [ModelManagerService(manager: manager, registry: registry)]
         if let dispatcher { services.append(dispatcher) }

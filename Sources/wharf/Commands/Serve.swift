@@ -57,7 +57,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("alert-rules"), help: "Alert rules and receivers (YAML); reloaded when the file changes. Default: the shipped rules.")
     var alertRules: String?
 
-    @Flag(name: .customLong("no-metrics"), help: "Turn off /metrics, the sliding windows and alerts.")
+    @Flag(name: .customLong("no-metrics"), help: "Turn off /metrics, the sliding windows, alerts and the dashboard.")
     var noMetrics = false
 
     func run() async throws {
