@@ -294,6 +294,28 @@ public final class Registry: Sendable {
         return parts.isEmpty ? "keep everything" : parts.joined(separator: ", ")
     }
 
+    /// Whether the process `owner` names is still running (owners on other hosts count as alive).
+    public static func isAlive(_ owner: PushOwner) -> Bool {
+        owner.host != PushOwner.current.host || processIsAlive(owner.pid)
+    }
+
+    /// Sets the share of unversioned requests that goes to `alias` (0 clears the split).
+    public func setTrafficSplit(
+        model: String, alias: String, weight: Double, stickyHeader: String? = nil, actor: String = Registry.defaultActor, reason: String = ""
+    ) async throws -> AuditEvent {
+        try RegistryNames.validate(model, "model name")
+        try RegistryNames.validate(alias, "alias")
+        guard (0...1).contains(weight) else { throw RegistryError(.invalidArgument, "a traffic weight is between 0 and 1, got \(weight)") }
+        if let stickyHeader {
+            guard !stickyHeader.isEmpty, stickyHeader.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 58 }) else {
+                throw RegistryError(.invalidArgument, "'\(stickyHeader)' is not an HTTP header name")
+            }
+        }
+        _ = try await self.model(model)
+        return try await store.setTrafficSplit(
+            TrafficSplitRecord(model: model, alias: alias, weight: weight, stickyHeader: stickyHeader, updatedBy: actor), reason: reason)
+    }
+
     private static func processIsAlive(_ pid: Int64) -> Bool {
         kill(pid_t(pid), 0) == 0 || errno == EPERM
     }

@@ -189,6 +189,8 @@ public struct AuditEvent: Sendable, Codable, Equatable {
         case versionDeleted = "version_deleted"
         case versionTagged = "version_tagged"
         case retentionSet = "retention_set"
+        /// A traffic split (canary share) was set or cleared.
+        case trafficSet = "traffic_set"
     }
 
     public var id: Int64
@@ -252,5 +254,33 @@ public struct RetentionPolicy: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case keepLast = "keep_last"
         case keepYoungerThanSeconds = "keep_younger_than_seconds"
+    }
+}
+
+/// A share of a model's unversioned requests that goes to another alias (a canary).
+public struct TrafficSplitRecord: Sendable, Codable, Equatable {
+    public var model: String
+    public var alias: String
+    /// 0 to 1.
+    public var weight: Double
+    /// Requests with the same value of this header go the same way.
+    public var stickyHeader: String?
+    public var updatedAt: Date
+    public var updatedBy: String
+
+    public init(model: String, alias: String, weight: Double, stickyHeader: String? = nil, updatedAt: Date = Date(), updatedBy: String) {
+        self.model = model
+        self.alias = alias
+        self.weight = weight
+        self.stickyHeader = stickyHeader
+        self.updatedAt = updatedAt
+        self.updatedBy = updatedBy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, alias, weight
+        case stickyHeader = "sticky_header"
+        case updatedAt = "updated_at"
+        case updatedBy = "updated_by"
     }
 }

@@ -286,6 +286,129 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    // MARK: Traffic splits
+
+    /// Sets (or, with weight 0, clears) the share of a model's unversioned requests that goes to
+    /// `alias`; one audit event records it.
+    public func setTrafficSplit(_ split: TrafficSplitRecord, reason: String = "") async throws -> AuditEvent {
+        try await backend.write { tx in
+            guard try !tx.query("SELECT name FROM models WHERE name = ?", [.text(split.model)]).isEmpty else {
+                throw Self.missingModel(split.model)
+            }
+            try tx.execute("DELETE FROM traffic_splits WHERE model = ?", [.text(split.model)])
+            if split.weight > 0 {
+                try tx.execute(
+                    "INSERT INTO traffic_splits (model, alias, weight, sticky_header, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        .text(split.model), .text(split.alias), .double(split.weight), split.stickyHeader.map(SQLValue.text) ?? .null,
+                        .double(split.updatedAt.timeIntervalSince1970), .text(split.updatedBy),
+                    ])
+            }
+            let share = split.weight > 0 ? "\(Int((split.weight * 100).rounded())) % to \(split.alias)" : "no split"
+            return try Self.insertEvent(tx, AuditEvent(
+                model: split.model, action: .trafficSet, alias: split.alias, actor: split.updatedBy,
+                reason: reason.isEmpty ? share : "\(share): \(reason)", at: split.updatedAt))
+        }
+    }
+
+    /// Every model's traffic split (of one model when given).
+    public func trafficSplits(model: String? = nil) async throws -> [TrafficSplitRecord] {
+        try await backend.read { tx in
+            let rows = try model.map { try tx.query("SELECT * FROM traffic_splits WHERE model = ?", [.text($0)]) }
+                ?? tx.query("SELECT * FROM traffic_splits ORDER BY model", [])
+            return rows.map { row in
+                TrafficSplitRecord(
+                    model: row["model"]?.text ?? "", alias: row["alias"]?.text ?? "", weight: row["weight"]?.double ?? 0,
+                    stickyHeader: row["sticky_header"]?.text, updatedAt: Self.date(row["updated_at"]), updatedBy: row["updated_by"]?.text ?? "")
+            }
+        }
+    }
+
+    // MARK: Pipeline runs
+
+    /// A pipeline run as stored: the columns runs are found by, and the run itself as JSON (its
+    /// shape belongs to the pipeline module).
+    public struct StoredRun: Sendable, Equatable {
+        public var id: String
+        public var model: String
+        public var status: String
+        public var createdAt: Date
+        public var updatedAt: Date
+        public var owner: PushOwner?
+        public var payload: String
+
+        public init(id: String, model: String, status: String, createdAt: Date, updatedAt: Date, owner: PushOwner?, payload: String) {
+            self.id = id
+            self.model = model
+            self.status = status
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+            self.owner = owner
+            self.payload = payload
+        }
+    }
+
+    /// Starts a run unless another live run of the same model holds it: deploys of one model are
+    /// serialized. A run whose owner process is gone (same host) no longer holds the model.
+    /// Returns the run that blocks, if any.
+    public func startRun(_ run: StoredRun, activeStatuses: [String], isAlive: @escaping @Sendable (PushOwner) -> Bool) async throws -> StoredRun? {
+        try await backend.write { tx in
+            let placeholders = activeStatuses.map { _ in "?" }.joined(separator: ", ")
+            let active = try tx.query(
+                "SELECT * FROM pipeline_runs WHERE model = ? AND id <> ? AND status IN (\(placeholders)) ORDER BY created_at",
+                [.text(run.model), .text(run.id)] + activeStatuses.map(SQLValue.text)
+            ).map(Self.decodeRun)
+            if let blocking = active.first(where: { stored in stored.owner.map(isAlive) ?? true }) { return blocking }
+            try tx.execute("DELETE FROM pipeline_runs WHERE id = ?", [.text(run.id)])
+            try Self.insertRun(tx, run)
+            return nil
+        }
+    }
+
+    /// Saves a run's progress.
+    public func saveRun(_ run: StoredRun) async throws {
+        try await backend.write { tx in
+            try tx.execute(
+                "UPDATE pipeline_runs SET status = ?, updated_at = ?, owner_host = ?, owner_pid = ?, payload = ? WHERE id = ?",
+                [
+                    .text(run.status), .double(run.updatedAt.timeIntervalSince1970), run.owner.map { .text($0.host) } ?? .null,
+                    run.owner.map { .int($0.pid) } ?? .null, .text(run.payload), .text(run.id),
+                ])
+        }
+    }
+
+    public func run(id: String) async throws -> StoredRun? {
+        try await backend.read { tx in try tx.query("SELECT * FROM pipeline_runs WHERE id = ?", [.text(id)]).first.map(Self.decodeRun) }
+    }
+
+    /// The newest runs (of one model when given), newest first.
+    public func runs(model: String? = nil, limit: Int = 50) async throws -> [StoredRun] {
+        try await backend.read { tx in
+            if let model {
+                return try tx.query("SELECT * FROM pipeline_runs WHERE model = ? ORDER BY created_at DESC LIMIT ?", [.text(model), .int(Int64(limit))])
+                    .map(Self.decodeRun)
+            }
+            return try tx.query("SELECT * FROM pipeline_runs ORDER BY created_at DESC LIMIT ?", [.int(Int64(limit))]).map(Self.decodeRun)
+        }
+    }
+
+    private static func insertRun(_ tx: any SQLTransaction, _ run: StoredRun) throws {
+        try tx.execute(
+            "INSERT INTO pipeline_runs (id, model, status, created_at, updated_at, owner_host, owner_pid, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(run.id), .text(run.model), .text(run.status), .double(run.createdAt.timeIntervalSince1970),
+                .double(run.updatedAt.timeIntervalSince1970), run.owner.map { .text($0.host) } ?? .null, run.owner.map { .int($0.pid) } ?? .null,
+                .text(run.payload),
+            ])
+    }
+
+    private static func decodeRun(_ row: SQLRow) -> StoredRun {
+        let owner = row["owner_host"]?.text.flatMap { host in row["owner_pid"]?.int.map { PushOwner(host: host, pid: $0) } }
+        return StoredRun(
+            id: row["id"]?.text ?? "", model: row["model"]?.text ?? "", status: row["status"]?.text ?? "", createdAt: date(row["created_at"]),
+            updatedAt: date(row["updated_at"]), owner: owner, payload: row["payload"]?.text ?? "{}")
+    }
+
     // MARK: Alert history
 
     /// One stored alert event: the columns history is filtered by, and the event itself as JSON

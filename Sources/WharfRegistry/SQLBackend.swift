@@ -138,6 +138,29 @@ enum RegistrySchema {
             )
             """,
             "CREATE INDEX IF NOT EXISTS alert_events_by_model ON alert_events (model, id)",
+            """
+            CREATE TABLE IF NOT EXISTS traffic_splits (
+                model TEXT PRIMARY KEY,
+                alias TEXT NOT NULL,
+                weight %REAL% NOT NULL,
+                sticky_header TEXT,
+                updated_at %REAL% NOT NULL,
+                updated_by TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS pipeline_runs (
+                id TEXT PRIMARY KEY,
+                model TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at %REAL% NOT NULL,
+                updated_at %REAL% NOT NULL,
+                owner_host TEXT,
+                owner_pid BIGINT,
+                payload TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS pipeline_runs_by_model ON pipeline_runs (model, created_at)",
         ].map { $0.replacingOccurrences(of: "%AUTOID%", with: autoID).replacingOccurrences(of: "%REAL%", with: real) }
     }
 }

@@ -21,6 +21,8 @@ import WharfRegistry
 /// POST   /registry/models/{m}/rollback                     {"alias": "production", "to": 2, "reason": "..."}
 /// GET    /registry/models/{m}/history                      the model's audit log
 /// PUT    /registry/models/{m}/retention                    {"keep_last": 5, "keep_younger_than_seconds": 86400}
+/// GET    /registry/models/{m}/traffic                      the traffic split (null when none)
+/// PUT    /registry/models/{m}/traffic                      {"alias": "canary", "weight": 0.1, "sticky_header": "X-User", "reason": "..."}
 /// POST   /registry/gc                                      {"dry_run": true}
 /// ```
 ///
@@ -113,6 +115,18 @@ struct RegistryRoutes<Context: RequestContext> {
             let model = try await registry.model(try context.parameters.require("model"))
             return try json(try await registry.store.setRetention(model: model.name, policy: policy, actor: actor(request)))
         }
+        group.get("models/{model}/traffic") { _, context in
+            let model = try await registry.model(try context.parameters.require("model"))
+            return try json(try await registry.store.trafficSplits(model: model.name).first)
+        }
+        group.put("models/{model}/traffic") { request, context in
+            let body: TrafficBody = try await decode(request)
+            let event = try await registry.setTrafficSplit(
+                model: try context.parameters.require("model"), alias: body.alias ?? "canary", weight: body.weight,
+                stickyHeader: body.stickyHeader, actor: actor(request), reason: body.reason ?? "")
+            await watcher?.poll()
+            return try json(event)
+        }
         group.post("gc") { request, _ in
             let body: CollectBody = try await decode(request, emptyAllowed: true) ?? CollectBody()
             return try json(try await registry.collectGarbage(dryRun: body.dryRun ?? false, actor: actor(request)))
@@ -190,6 +204,18 @@ private struct RollbackBody: Decodable {
     var alias: String?
     var to: Int64?
     var reason: String?
+}
+
+private struct TrafficBody: Decodable {
+    var alias: String?
+    var weight: Double
+    var stickyHeader: String?
+    var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case alias, weight, reason
+        case stickyHeader = "sticky_header"
+    }
 }
 
 private struct CollectBody: Decodable {

@@ -60,6 +60,7 @@ public final class RegistryWatcher: Service, Sendable {
     /// The model sources the aliases describe now.
     func sources() async throws -> [String: ModelSource] {
         let all = try await registry.store.aliases()
+        let splits = Dictionary(try await registry.store.trafficSplits().map { ($0.model, $0) }, uniquingKeysWith: { first, _ in first })
         var byModel: [String: [String: Int64]] = [:]
         for alias in all where aliases?.contains(alias.alias) ?? true {
             byModel[alias.model, default: [:]][alias.alias] = alias.version
@@ -79,6 +80,9 @@ public final class RegistryWatcher: Service, Sendable {
             config.versionPolicy = .specific(Array(versions.keys).sorted())
             config.labels = labels.filter { versions[$0.value] != nil }
             config.defaultLabel = labels[Registry.productionAlias] != nil ? Registry.productionAlias : nil
+            if let split = splits[model], config.labels[split.alias] != nil {
+                config.trafficSplit = TrafficSplit(label: split.alias, weight: split.weight, stickyHeader: split.stickyHeader)
+            }
             result[model] = ModelSource(name: model, basePath: registry.artifacts.location, config: .success(config), versions: versions)
         }
         return result
