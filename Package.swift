@@ -137,6 +137,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
+        .testTarget(name: "WharfRegistryTests", dependencies: ["WharfRegistry", "WharfCore", "WharfTesting"]),
     ]
 )
 
