@@ -91,6 +91,25 @@ let package = Package(
             ]
         ),
         .target(
+            name: "WharfPipeline",
+            dependencies: [
+                "WharfCore",
+                "WharfRuntime",
+                "WharfServing",
+                "WharfRegistry",
+                "WharfHTTP",
+                "WharfBench",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "WharfHTTP",
             dependencies: [
                 "WharfCore",
@@ -130,6 +149,7 @@ let package = Package(
                 "WharfBench",
                 "WharfRegistry",
                 "WharfMonitoring",
+                "WharfPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -159,7 +179,7 @@ let package = Package(
             name: "WharfHTTPTests",
             dependencies: [
                 "WharfHTTP", "WharfServing", "WharfRuntime", "WharfCore", "WharfProtocols", "WharfTesting", "WharfRegistry",
-                "WharfMonitoring", "WharfBench",
+                "WharfMonitoring", "WharfBench", "WharfPipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -316,7 +316,7 @@ def make_checked(out_dir):
     """Versions of one tiny model for the monitoring tests: OUT/checked/saved_model fails at run
     time on inputs holding NaN (check_numerics, a model error), OUT/checked/plain_model does not,
     and OUT/checked/slow_model computes the same answer after ~100 256x256 matrix products (tens of
-    milliseconds of compute for a request of a few bytes)."""
+    milliseconds of compute for a request of a few bytes), and OUT/checked/nan_model answers NaN."""
     class Checked(tf.Module):
         def __init__(self, check):
             super().__init__()
@@ -347,7 +347,15 @@ def make_checked(out_dir):
         tf.saved_model.save(module, os.path.join(base, name), signatures={"serving_default": module.serve})
     slow = Slow()
     tf.saved_model.save(slow, os.path.join(base, "slow_model"), signatures={"serving_default": slow.serve})
-    print("fixture checked: saved_model (fails on NaN), plain_model, slow_model", flush=True)
+
+    class Broken(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": x * float("nan")}
+
+    broken = Broken()
+    tf.saved_model.save(broken, os.path.join(base, "nan_model"), signatures={"serving_default": broken.serve})
+    print("fixture checked: saved_model (fails on NaN), plain_model, slow_model, nan_model (outputs NaN)", flush=True)
 
 
 def main():

@@ -39,8 +39,9 @@ public enum WharfServer {
         }
         let router = buildRouter(configuration: configuration, manager: manager, watcher: watcher, observer: monitor)
         if let registryWatcher {
-            RegistryRoutes<BasicRequestContext>(registry: registryWatcher.registry, watcher: registryWatcher, maxBodyBytes: 1 << 20)
-                .register(on: router, token: apiToken)
+            let routes = RegistryRoutes<BasicRequestContext>(registry: registryWatcher.registry, watcher: registryWatcher, maxBodyBytes: 1 << 20)
+            routes.register(on: router, token: apiToken)
+            routes.registerRuns(on: router)
         }
         if let monitor {
             MonitoringRoutes<BasicRequestContext>(monitor: monitor, engine: engine, manager: manager, registry: registry, dispatcher: dispatcher)

@@ -656,7 +656,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
     };
   }
 
-  const RUN_COLUMNS = ['id', 'run', 'model', 'version', 'status', 'state', 'stage', 'started_at', 'finished_at', 'duration_seconds'];
+  const RUN_COLUMNS = ['id', 'run', 'model', 'version', 'status', 'state', 'stage', 'decision', 'started_at', 'created_at', 'finished_at', 'updated_at', 'duration_seconds'];
 
   function renderPipeline(answer) {
     if (answer.status === 404) {

@@ -33,6 +33,32 @@ struct RegistryRoutes<Context: RequestContext> {
     let watcher: RegistryWatcher?
     let maxBodyBytes: Int
 
+    /// `GET /pipeline/runs[?model=M&limit=N]`: the newest pipeline runs recorded in the registry's
+    /// database, summarized (no token: it shows no more than the dashboard does).
+    func registerRuns(on router: Router<Context>) {
+        router.get("pipeline/runs") { request, _ in
+            let limit = request.uri.queryParameters.get("limit").flatMap { Int(String($0)) } ?? 20
+            guard (1...1000).contains(limit) else { throw RequestError(.badRequest, "limit expects 1 to 1000, got \(limit)") }
+            let model = request.uri.queryParameters.get("model").map { String($0) }
+            let runs = try await registry.store.runs(model: model, limit: limit)
+            let summaries: [[String: Any]] = runs.map { run in
+                var summary: [String: Any] = [
+                    "id": run.id, "model": run.model, "status": run.status,
+                    "created_at": ISO8601DateFormatter().string(from: run.createdAt), "updated_at": ISO8601DateFormatter().string(from: run.updatedAt),
+                ]
+                if let payload = try? JSONSerialization.jsonObject(with: Data(run.payload.utf8)) as? [String: Any] {
+                    summary["version"] = payload["version"]
+                    summary["decision"] = payload["decision"]
+                    let stages = payload["stages"] as? [[String: Any]] ?? []
+                    summary["stage"] = (stages.last { ($0["status"] as? String) != "pending" })?["name"]
+                }
+                return summary
+            }
+            let data = try JSONSerialization.data(withJSONObject: summaries, options: [.sortedKeys])
+            return jsonResponse(.ok, Array(data))
+        }
+    }
+
     func register(on router: Router<Context>, token: String?) {
         let group = router.group("registry")
         if let token { group.add(middleware: BearerTokenMiddleware(token: token)) }
