@@ -91,6 +91,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "WharfPipeline",
+            dependencies: [
+                "WharfCore",
+                "WharfRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "WharfHTTP",
             dependencies: [
                 "WharfCore",
@@ -130,6 +138,7 @@ let package = Package(
                 "WharfBench",
                 "WharfRegistry",
                 "WharfMonitoring",
+                "WharfPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -186,6 +195,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "WharfPipelineTests", dependencies: ["WharfPipeline", "WharfCore", "WharfRuntime", "WharfTesting"]),
         .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
     ]
 )
