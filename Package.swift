@@ -206,6 +206,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "WharfPipelineTests", dependencies: ["WharfPipeline", "WharfCore", "WharfRuntime", "WharfTesting"]),
         .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
     ]
 )

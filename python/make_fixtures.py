@@ -5,6 +5,7 @@ For every fixture it writes, under OUT/<name>/:
   model.onnx     the same model converted with tf2onnx
   cases.json     inputs, and the outputs Python TensorFlow and Python onnxruntime compute for them,
                  plus each signature's declared inputs/outputs
+OUT/sources/ holds models in the formats `wharf convert` takes (see make_sources).
 It also writes OUT/config_proto.json: ConfigProto settings and the bytes TensorFlow serializes
 them to, so Wharf's own ConfigProto builder can be checked byte for byte.
 
@@ -358,6 +359,67 @@ def make_checked(out_dir):
     print("fixture checked: saved_model (fails on NaN), plain_model, slow_model, nan_model (outputs NaN)", flush=True)
 
 
+def make_sources(out_dir, rng):
+    """Models in the formats `wharf convert` takes, under OUT/sources/:
+      classifier.keras, classifier.h5   a small Keras dense classifier (input "features" [None, 20],
+                                        output "probabilities" [None, 5])
+      tf1/model.ckpt.{meta,index,data-*} a TF1 graph-mode checkpoint: placeholder "x" [None, 8],
+                                        output "y" (softmax) [None, 3]
+      frozen.pb                         the same TF1 graph frozen into a GraphDef
+      calibration.npy                   200 rows like the mlp fixture's inputs (int8 calibration)
+      unsupported_op/                   a SavedModel using Digamma, which tf2onnx and TFLite's builtins lack
+      expected.json                     inputs and the outputs Python computes, per source
+    """
+    base = os.path.join(out_dir, "sources")
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(os.path.join(base, "tf1"))
+    expected = {}
+
+    keras = tf.keras
+    features = keras.Input(shape=(20,), name="features")
+    hidden = keras.layers.Dense(32, activation="relu", name="hidden")(features)
+    probabilities = keras.layers.Dense(5, activation="softmax", name="probabilities")(hidden)
+    classifier = keras.Model(features, probabilities, name="classifier")
+    for layer in classifier.layers:
+        if layer.weights:
+            layer.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in layer.get_weights()])
+    classifier.save(os.path.join(base, "classifier.keras"))
+    classifier.save(os.path.join(base, "classifier.h5"))
+    x = rng.normal(size=(4, 20)).astype(np.float32)
+    expected["keras"] = {"inputs": {"features": encode(x)},
+                         "outputs": {"probabilities": encode(classifier(x, training=False).numpy())}}
+
+    w = rng.normal(0, 0.5, (8, 3)).astype(np.float32)
+    b = rng.normal(0, 0.1, (3,)).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        x_in = tf.compat.v1.placeholder(tf.float32, [None, 8], name="x")
+        weights = tf.compat.v1.get_variable("weights", initializer=w)
+        bias = tf.compat.v1.get_variable("bias", initializer=b)
+        y = tf.nn.softmax(tf.matmul(x_in, weights) + bias, name="y")
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.train.Saver().save(session, os.path.join(base, "tf1", "model.ckpt"))
+            frozen = tf.compat.v1.graph_util.convert_variables_to_constants(session, graph.as_graph_def(), ["y"])
+            x = rng.normal(size=(4, 8)).astype(np.float32)
+            expected["tf1"] = {"inputs": {"x": encode(x)}, "outputs": {"y": encode(session.run(y, {x_in: x}))}}
+    with open(os.path.join(base, "frozen.pb"), "wb") as f:
+        f.write(frozen.SerializeToString())
+
+    np.save(os.path.join(base, "calibration.npy"), rng.random((200, 784), dtype=np.float32))
+
+    class Digamma(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": tf.math.digamma(x + 2.0)}
+
+    digamma = Digamma()
+    tf.saved_model.save(digamma, os.path.join(base, "unsupported_op"), signatures={"serving_default": digamma.serve})
+    with open(os.path.join(base, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+    print("fixture sources: classifier.keras, classifier.h5, tf1 checkpoint, frozen.pb, calibration.npy, unsupported_op", flush=True)
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -368,6 +430,7 @@ def main():
     make_checked(out_dir)
     config_proto_cases(out_dir)
     make_warmup_files(out_dir, rng)
+    make_sources(out_dir, rng)
     with open(os.path.join(out_dir, "versions.json"), "w") as f:
         json.dump({"tensorflow": tf.__version__, "onnxruntime": ort.__version__, "tf2onnx": tf2onnx.__version__}, f)
 

@@ -105,4 +105,25 @@ struct CLITests {
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("line 2"))
     }
+
+    @Test func convertToONNXWithParity() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-convert-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("mlp.onnx").path
+        let result = try Self.wharf(["convert", Fixtures.savedModel("mlp"), "--to", "onnx", "--output", output, "--parity"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: output))
+        #expect(result.stdout.contains("converter: tf2onnx 1.17.0 (opset 17)"), "\(result.stdout)")
+        #expect(result.stdout.contains("probabilities"))
+        #expect(result.stdout.contains("thresholds: max abs error ≤ 0.0001"))
+        #expect(result.stdout.hasSuffix("PASSED\n"))
+        #expect(result.stderr.contains("converting with tf2onnx 1.17.0 (opset 17)"), "progress on stderr")
+        #expect(!result.stderr.contains("Traceback"))
+
+        let int8 = directory.appendingPathComponent("mlp.tflite").path
+        let again = try Self.wharf(["convert", Fixtures.savedModel("mlp"), "--to", "tflite", "--quantize", "int8", "--output", int8])
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("int8 quantization needs --calibration-data"), "\(again.stderr)")
+    }
 }

@@ -28,6 +28,10 @@ public enum Fixtures {
     /// The ONNX file of a fixture.
     public static func onnxModel(_ name: String) -> String { root.appendingPathComponent("\(name)/model.onnx").path }
 
+    /// A model in a format `wharf convert` reads, under `sources/` (`classifier.keras`, `tf1`,
+    /// `frozen.pb`, `calibration.npy`, ...; see make_sources in python/make_fixtures.py).
+    public static func source(_ name: String) -> String { root.appendingPathComponent("sources/\(name)").path }
+
     /// The inputs and expected outputs of a fixture.
     public static func cases(_ name: String) throws -> FixtureCases {
         let data = try Data(contentsOf: root.appendingPathComponent("\(name)/cases.json"))

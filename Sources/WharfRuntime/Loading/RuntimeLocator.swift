@@ -37,8 +37,10 @@ public struct RuntimeLocator: Sendable {
             "\(runtime.displayName) library not found (\(searched)). \(runtime.remedy)")
     }
 
-    /// Virtual environments to look in, most specific first, without duplicates.
-    func candidateVenvs() -> [String] {
+    /// Virtual environments to look in, most specific first, without duplicates: `WHARF_VENV`,
+    /// then every `.venv` in or above a search root. Other tools that need the project's Python
+    /// (the converters) search the same places.
+    public func candidateVenvs() -> [String] {
         var result: [String] = []
         if let venv = environment["WHARF_VENV"], !venv.isEmpty { result.append(venv) }
         for root in searchRoots {

@@ -1,7 +1,7 @@
 import CWharfRuntimeABI
 import Foundation
 import Synchronization
-public import WharfCore
+import WharfCore
 
 /// The TensorFlow C API, opened from `libtensorflow_cc.so.2` with dlopen: every function Wharf
 /// calls, looked up once. One instance per process (see `shared(locator:)`).

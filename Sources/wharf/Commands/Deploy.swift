@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WharfPipeline
+import WharfServing
 import WharfRegistry
 
 /// `wharf deploy`: one command from a trained model to production, through every gate.
