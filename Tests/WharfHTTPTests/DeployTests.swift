@@ -201,6 +201,64 @@ struct DeployTests {
         await setup.stop()
     }
 
+    @Test func aConversionThatDisagreesStopsAtParity() async throws {
+        let setup = try await Setup.start()
+        let definition = Self.definition {
+            $0.convertTargets = ["tflite-int8"]
+            $0.calibrationData = Fixtures.root.appendingPathComponent("sources/calibration.npy").path
+            $0.parityMaxAbsError = 1e-6
+        }
+        let run = try await setup.runner().run(source: Fixtures.savedModel("mlp"), model: "mlp", definition: definition)
+        #expect(run.status == .failed)
+        #expect(run.stage("convert")?.status == .passed)
+        #expect(run.stage("parity")?.status == .failed)
+        #expect(run.stage("parity")?.detail.contains("outputs disagree beyond tolerance: tflite-int8") == true, "\(run.stage("parity")?.detail ?? "")")
+        #expect((run.stage("parity")?.numbers["tflite-int8.probabilities.max_abs_error"] ?? 0) > 1e-6)
+        #expect(try await setup.registry.store.model("mlp") == nil)
+        #expect(try await setup.production() == 1)
+        await setup.stop()
+    }
+
+    @Test func aDeployKilledDuringItsCanaryResumesWhereItStopped() async throws {
+        let setup = try await Setup.start()
+        let clients = Clients(setup.server)
+        let pipeline = setup.directory + "/pipeline.yaml"
+        try """
+            convert: {targets: []}
+            benchmark: {duration_seconds: 1, concurrency: 2, max_regression: 10}
+            canary: {weight: 0.3, duration_seconds: 5}
+            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        let flags = ["--target", "http://127.0.0.1:\(setup.server.port)", "--token", "t", "--data-dir", setup.directory]
+        let process = WharfProcess.start(
+            ["deploy", Self.checked.appendingPathComponent("plain_model").path, "--model", "checked", "--pipeline", pipeline] + flags)
+        // Wait until the canary is under way, then kill the deploy outright.
+        let run = try await waitFor("the canary stage", seconds: 60) { () -> PipelineRun? in
+            guard let stored = try await setup.registry.store.runs(model: "checked").first,
+                let run = try? JSONCoding.decode(PipelineRun.self, stored.payload), run.stage("canary")?.status == .running,
+                try await setup.registry.store.trafficSplits(model: "checked").first?.weight == 0.3
+            else { return nil }
+            return run
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try await setup.registry.store.aliases(of: "checked").contains { $0.alias == "canary" })
+        #expect(try await setup.production() == 1)
+
+        let resumed = WharfProcess.start(["deploy", "--resume", run.id] + flags)
+        resumed.waitUntilExit()
+        #expect(resumed.terminationStatus == 0)
+        let answers = await clients.stop()
+        let final = try JSONCoding.decode(PipelineRun.self, try #require(try await setup.registry.store.run(id: run.id)).payload)
+        #expect(final.status == .succeeded)
+        #expect(final.stages.map(\.status) == [.passed, .skipped, .skipped, .passed, .passed, .passed, .passed, .passed])
+        // The stages before the canary were not run again.
+        #expect(final.stage("register")?.startedAt == run.stage("register")?.startedAt)
+        #expect(try await setup.production() == 2)
+        #expect(try await setup.registry.store.versions(of: "checked").count == 2)
+        #expect(answers.allSatisfy { $0.status == 200 })
+        await setup.stop()
+    }
+
     @Test func deploysOfOneModelRunOneAtATime() async throws {
         let setup = try await Setup.start()
         // A run of this (live) process holds the model.
@@ -222,4 +280,18 @@ final class Lines: Sendable {
     private let storage = Shared<[String]>([])
     func add(_ line: String) { storage.value.withLock { $0.append(line) } }
     var lines: [String] { storage.value.withLock { $0 } }
+}
+
+/// The built `wharf` binary as a child process (output discarded).
+enum WharfProcess {
+    static func start(_ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = Fixtures.repositoryRoot.appendingPathComponent(".build/debug/wharf")
+        process.arguments = arguments
+        process.currentDirectoryURL = Fixtures.repositoryRoot
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
+        return process
+    }
 }

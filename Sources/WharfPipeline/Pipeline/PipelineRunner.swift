@@ -95,6 +95,7 @@ public final class PipelineRunner: Sendable {
             run.stages[index] = stage
             try await save(run)
             report("· \(name)")
+            context.run = run
             do {
                 let result = try await perform(name, &context)
                 stage.status = result.skipped ? .skipped : .passed
