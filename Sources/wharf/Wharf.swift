@@ -12,7 +12,7 @@ struct Wharf: AsyncParsableCommand {
             """,
         subcommands: [
             Doctor.self, Inspect.self, Predict.self, Serve.self, Bench.self, Models.self, Versions.self, Alias.self, Rollback.self,
-            History.self, Retention.self, GarbageCollect.self, Status.self, Alerts.self, Convert.self, Parity.self, Deploy.self,
+            History.self, Retention.self, GarbageCollect.self, Status.self, Alerts.self, Convert.self, Parity.self, Deploy.self, Traffic.self,
             Runs.self,
         ]
     )

@@ -444,3 +444,45 @@ struct GarbageCollect: AsyncParsableCommand {
         }
     }
 }
+
+// MARK: wharf traffic
+
+struct Traffic: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A model's traffic split: the share of unversioned requests that goes to another alias (a canary).",
+        subcommands: [SetSplit.self, Show.self], defaultSubcommand: Show.self)
+
+    struct SetSplit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Send WEIGHT (0 to 1) of unversioned requests to ALIAS; 0 clears it.")
+        @OptionGroup var registry: RegistryOptions
+        @Argument(help: "The model.") var model: String
+        @Argument(help: "The alias that gets the share (e.g. canary).") var alias: String
+        @Argument(help: "The share, 0 to 1.") var weight: Double
+        @Option(name: .customLong("sticky-header"), help: "Requests with the same value of this header always go the same way.") var stickyHeader: String?
+        @Option(help: "Why (kept in the history).") var reason: String = ""
+
+        func run() async throws {
+            try await withRegistry(registry, inspect: false) { registry in
+                _ = try await registry.setTrafficSplit(model: model, alias: alias, weight: weight, stickyHeader: stickyHeader, reason: reason)
+                print(weight > 0 ? "\(model): \(Int((weight * 100).rounded())) % of unversioned requests to \(alias)" : "\(model): no traffic split")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a model's traffic split.")
+        @OptionGroup var registry: RegistryOptions
+        @Argument(help: "The model.") var model: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await withRegistry(registry, inspect: false) { registry in
+                _ = try await registry.model(model)
+                let split = try await registry.store.trafficSplits(model: model).first
+                if json { return try printJSON(split) }
+                guard let split else { return print("\(model): no traffic split; every unversioned request goes to production") }
+                print("\(model): \(Int((split.weight * 100).rounded())) % to \(split.alias)\(split.stickyHeader.map { ", sticky on \($0)" } ?? "") (set by \(split.updatedBy) at \(TextTable.time(split.updatedAt)))")
+            }
+        }
+    }
+}
