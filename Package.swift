@@ -206,7 +206,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "WharfPipelineTests", dependencies: ["WharfPipeline", "WharfCore", "WharfRuntime", "WharfTesting"]),
+        .testTarget(name: "WharfPipelineTests", dependencies: ["WharfPipeline", "WharfCore", "WharfRuntime", "WharfServing", "WharfTesting"]),
         .testTarget(name: "WharfServingTests", dependencies: ["WharfServing", "WharfRuntime", "WharfCore", "WharfTesting"]),
     ]
 )

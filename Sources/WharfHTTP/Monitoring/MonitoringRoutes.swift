@@ -56,48 +56,24 @@ struct MonitoringRoutes<Context: RequestContext> {
         return Array(recent.suffix(limit))
     }
 
-    private func status() async -> StatusBody {
+    private func status() async -> StatusReport {
         let windows = Dictionary(monitor.windowStats().map { ("\($0.model)\u{0}\($0.version ?? -1)", $0.windows) }, uniquingKeysWith: { first, _ in first })
-        var models: [StatusBody.VersionBody] = []
+        var models: [StatusReport.Version] = []
         for model in await manager.status() {
             for version in model.versions {
-                models.append(StatusBody.VersionBody(
+                models.append(StatusReport.Version(
                     model: model.name, version: version.version, state: version.state.rawValue, error: version.error,
                     labels: model.labels.filter { $0.value == version.version }.map(\.key).sorted(),
                     windows: windows["\(model.name)\u{0}\(version.version)"] ?? [:]))
             }
         }
-        return StatusBody(
+        return StatusReport(
             uptimeSeconds: Date().timeIntervalSince(started), residentMemoryBytes: monitor.residentMemory,
             windows: monitor.windows.map(ServingMonitor.name), models: models, alerts: engine?.active ?? [])
     }
 
     private func json(_ value: some Encodable) throws -> Response {
         jsonResponse(.ok, Array(try JSONCoding.encode(value).utf8))
-    }
-}
-
-/// `GET /wharf/status`.
-struct StatusBody: Codable {
-    struct VersionBody: Codable {
-        var model: String
-        var version: Int64
-        var state: String
-        var error: String?
-        var labels: [String]
-        var windows: [String: WindowStats]
-    }
-
-    var uptimeSeconds: Double
-    var residentMemoryBytes: Int
-    var windows: [String]
-    var models: [VersionBody]
-    var alerts: [ActiveAlert]
-
-    enum CodingKeys: String, CodingKey {
-        case windows, models, alerts
-        case uptimeSeconds = "uptime_seconds"
-        case residentMemoryBytes = "resident_memory_bytes"
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 public import WharfServing
-import Yams
 
 /// What a deployment pipeline does, stage by stage, read from YAML (`wharf deploy --pipeline`);
 /// every setting has a default, so no file is needed.
@@ -46,16 +45,7 @@ public struct PipelineDefinition: Sendable, Equatable, Codable {
 
     /// Reads a pipeline file; errors name the file and the key.
     public static func parse(yaml text: String, source: String) throws(ConfigError) -> PipelineDefinition {
-        let root: [String: Any]
-        do {
-            guard let loaded = try Yams.load(yaml: text) else { return PipelineDefinition() }
-            guard let mapping = loaded as? [String: Any] else { throw ConfigError("\(source): expected a mapping of stages at the top level") }
-            root = mapping
-        } catch let error as ConfigError {
-            throw error
-        } catch {
-            throw ConfigError("\(source): not valid YAML: \(error)")
-        }
+        guard let root = try ConfigReader.parse(yaml: text, source: source) else { return PipelineDefinition() }
         let reader = ConfigReader(root, source: source)
         try reader.rejectUnknown(known: ["validate", "convert", "parity", "benchmark", "staging", "canary"])
         var definition = PipelineDefinition()

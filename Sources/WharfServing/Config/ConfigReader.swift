@@ -1,3 +1,4 @@
+import Yams
 /// Typed access to a parsed YAML mapping, with errors that name the file and key.
 package struct ConfigReader {
     private let values: [String: Any]
@@ -11,6 +12,21 @@ package struct ConfigReader {
     }
 
     private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// Parses a YAML document whose top level is a mapping; `nil` for an empty document.
+    package static func parse(yaml text: String, source: String) throws(ConfigError) -> [String: Any]? {
+        do {
+            guard let loaded = try Yams.load(yaml: text) else { return nil }
+            guard let mapping = loaded as? [String: Any] else {
+                throw ConfigError("\(source): expected a mapping of settings at the top level, got \(type(of: loaded))")
+            }
+            return mapping
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError("\(source): not valid YAML: \(error)")
+        }
+    }
 
     /// The file the values come from.
     var sourceName: String { source }

@@ -73,18 +73,7 @@ public struct ModelConfig: Sendable, Equatable {
 
     /// Parses a model config; errors name the key and say what was expected.
     public static func parse(yaml text: String, source: String = "wharf.yaml") throws(ConfigError) -> ModelConfig {
-        let root: [String: Any]
-        do {
-            guard let loaded = try Yams.load(yaml: text) else { return ModelConfig() }
-            guard let mapping = loaded as? [String: Any] else {
-                throw ConfigError("\(source): expected a mapping of settings at the top level, got \(type(of: loaded))")
-            }
-            root = mapping
-        } catch let error as ConfigError {
-            throw error
-        } catch {
-            throw ConfigError("\(source): not valid YAML: \(error)")
-        }
+        guard let root = try ConfigReader.parse(yaml: text, source: source) else { return ModelConfig() }
         let reader = ConfigReader(root, source: source)
         var config = ModelConfig()
         config.versionPolicy = try reader.versionPolicy("version_policy") ?? .latest(1)

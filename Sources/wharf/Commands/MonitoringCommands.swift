@@ -41,30 +41,6 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
-/// The shape of `GET /wharf/status` as the CLI reads it.
-struct ServerStatus: Decodable {
-    struct Version: Decodable {
-        var model: String
-        var version: Int64
-        var state: String
-        var error: String?
-        var labels: [String]
-        var windows: [String: WindowStats]
-    }
-
-    var uptimeSeconds: Double
-    var residentMemoryBytes: Int
-    var windows: [String]
-    var models: [Version]
-    var alerts: [ActiveAlert]
-
-    enum CodingKeys: String, CodingKey {
-        case windows, models, alerts
-        case uptimeSeconds = "uptime_seconds"
-        case residentMemoryBytes = "resident_memory_bytes"
-    }
-}
-
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Live status of a running server: every version's state, request rate, latency percentiles, error rate, alerts.")
@@ -75,7 +51,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         repeat {
-            let status = try await server.get("/wharf/status", as: ServerStatus.self)
+            let status = try await server.get("/wharf/status", as: StatusReport.self)
             if json {
                 let data = try await URLSession.shared.data(from: URL(string: server.url + "/wharf/status")!).0
                 print(String(decoding: data, as: UTF8.self))
@@ -87,7 +63,7 @@ struct Status: AsyncParsableCommand {
         } while watch > 0
     }
 
-    private func render(_ status: ServerStatus) -> String {
+    private func render(_ status: StatusReport) -> String {
         let name = window ?? status.windows.first ?? "1m"
         func ms(_ seconds: Double?) -> String { seconds.map { String(format: "%.2f", $0 * 1000) } ?? "-" }
         var table = TextTable("MODEL", "VERSION", "STATE", "LABELS", "REQ/S", "P50 ms", "P95 ms", "P99 ms", "AVG ms", "ERRORS")
