@@ -228,11 +228,15 @@ extension PipelineRunner {
         }
         try "runtime: \(context.outputs["runtime"] ?? "tensorflow")\n".write(toFile: artifact + "/wharf.yaml", atomically: true, encoding: .utf8)
         let hash = try TreeHash.of(directory: artifact).hash
-        let existing = try await targets[0].model(context.model)?.versions.first { $0.contentHash == hash && $0.status == .ready }
-        if let existing {
+        // A repeated deployment: a version built from the same source (production's first), or
+        // holding the very same artifact, is used again instead of registering another.
+        let current = try await targets[0].model(context.model)
+        let production = current?.aliases.first { $0.alias == Registry.productionAlias }?.version
+        let ready = (current?.versions ?? []).filter { $0.status == .ready }.sorted { ($0.version == production ? 0 : 1, -$0.version) < ($1.version == production ? 0 : 1, -$1.version) }
+        if let existing = ready.first(where: { $0.contentHash == hash || $0.lineage.sourceHash == context.run.sourceHash }) {
+            let why = existing.contentHash == hash ? "this artifact (sha256 \(hash.prefix(12)))" : "a deployment of this source (sha256 \(context.run.sourceHash.prefix(12)))"
             return StageResult(
-                detail: "version \(existing.version) already holds this artifact (sha256 \(hash.prefix(12))); not registered again",
-                outputs: ["version": String(existing.version)])
+                detail: "version \(existing.version) already holds \(why); not registered again", outputs: ["version": String(existing.version)])
         }
         var metrics: [String: Double] = [:]
         for stage in context.run.stages where ["parity", "benchmark"].contains(stage.name) {
