@@ -52,6 +52,16 @@ struct RegistryProcessTests {
         try random.close()
         var generator = SystemRandomNumberGenerator()
 
+        // How long one whole push takes here (process start included); kills land inside it.
+        let timing = WharfCLI.process(["versions", "push", "mlp", source] + test.flags)
+        timing.standardOutput = FileHandle.nullDevice
+        timing.standardError = FileHandle.nullDevice
+        let started = ContinuousClock.now
+        try timing.run()
+        timing.waitUntilExit()
+        let whole = started.duration(to: .now)
+        let wholeMilliseconds = Int(whole.components.seconds * 1000 + whole.components.attoseconds / 1_000_000_000_000_000)
+
         var killed = 0
         for round in 0..<10 {
             try Data("round \(round)".utf8).write(to: URL(fileURLWithPath: source + "/NOTES.txt"))
@@ -59,7 +69,7 @@ struct RegistryProcessTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            try await Task.sleep(for: .milliseconds(Int.random(in: 20...700, using: &generator)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 5...max(10, wholeMilliseconds * 9 / 10), using: &generator)))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
