@@ -261,6 +261,17 @@ struct DeployTests {
 
     @Test func deploysOfOneModelRunOneAtATime() async throws {
         let setup = try await Setup.start()
+        // A wrong token is refused before anything runs.
+        let wrongToken = PipelineRunner(
+            registry: setup.registry, targets: [TargetClient(baseURL: "http://127.0.0.1:\(setup.server.port)", token: "guess")],
+            converter: PythonConverter(), workRoot: setup.directory + "/runs")
+        do {
+            _ = try await wrongToken.run(source: Self.checked.appendingPathComponent("plain_model").path, model: "checked", definition: Self.definition())
+            Issue.record("a deploy with a wrong token started")
+        } catch let error as PipelineError {
+            #expect(error.message.contains("refused the management API token"))
+        }
+        #expect(try await setup.registry.store.runs(model: "checked").isEmpty)
         // A run of this (live) process holds the model.
         let holder = RegistryStore.StoredRun(
             id: "holder", model: "checked", status: "running", createdAt: Date(), updatedAt: Date(), owner: .current, payload: "{}")

@@ -49,6 +49,7 @@ public final class PipelineRunner: Sendable {
         guard !targets.isEmpty else { throw PipelineError("no target: give --target URL (a running wharf serve)") }
         let path = URL(fileURLWithPath: source).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: path) else { throw PipelineError("\(path) does not exist") }
+        for target in targets { try await target.preflight() }
         let hash = try Self.sourceHash(path)
         let id = Self.newID(model: model)
         var run = PipelineRun(id: id, model: model, source: path, sourceHash: hash, targets: targets.map(\.baseURL), definition: definition)
@@ -67,6 +68,7 @@ public final class PipelineRunner: Sendable {
         guard let stored = try await registry.store.run(id: id) else { throw PipelineError("no pipeline run '\(id)'") }
         var run = try JSONCoding.decode(PipelineRun.self, stored.payload)
         guard run.status != .succeeded else { throw PipelineError("run \(id) already succeeded; nothing to resume") }
+        for target in targets { try await target.preflight() }
         run.status = .running
         if let blocking = try await registry.store.startRun(
             try self.stored(run), activeStatuses: Self.activeStatuses, isAlive: { Registry.isAlive($0) })

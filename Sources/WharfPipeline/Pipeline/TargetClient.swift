@@ -66,6 +66,17 @@ public struct TargetClient: Sendable {
         }
     }
 
+    /// Checks, before a run starts, that the target answers and takes the token.
+    func preflight() async throws {
+        let answer = try await send(.GET, "/registry/models", timeout: .seconds(10))
+        switch answer.status {
+        case 200: return
+        case 401: throw PipelineError("\(baseURL) refused the management API token: give the right one with --token or $WHARF_API_TOKEN")
+        case 404: throw PipelineError("\(baseURL) has no registry: start it with `wharf serve --registry ...` (or without --model-repository)")
+        default: throw PipelineError("\(baseURL)/registry/models answered \(answer.status): \(answer.text.prefix(200))")
+        }
+    }
+
     // MARK: Registry
 
     struct ModelDetail: Decodable {
