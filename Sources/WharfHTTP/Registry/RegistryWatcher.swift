@@ -30,12 +30,7 @@ public final class RegistryWatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: self.interval)
-                await self.poll()
-            }
-        }
+        try await runPeriodically(every: { self.interval }) { await self.poll() }
     }
 
     /// The manager's name for models that come from the registry.

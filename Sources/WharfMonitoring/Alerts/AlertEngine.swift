@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import WharfServing
 
 /// Where an alert is: `inactive` → `pending` (condition true, not yet for long enough) →
 /// `firing` → `resolved` (condition false again) → `inactive`.
@@ -160,12 +161,7 @@ public final class AlertEngine: Service, Sendable {
     public var recentHistory: [AlertHistoryEvent] { state.withLock { $0.history } }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: self.ruleSet.evaluationInterval)
-                await self.evaluate()
-            }
-        }
+        try await runPeriodically(every: { self.ruleSet.evaluationInterval }) { await self.evaluate() }
     }
 
     /// One evaluation of every rule.
@@ -326,12 +322,7 @@ public final class AlertRuleWatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: self.interval)
-                self.check()
-            }
-        }
+        try await runPeriodically(every: { self.interval }) { self.check() }
     }
 
     /// Reads the file; applies it when it changed and parses.

@@ -25,12 +25,7 @@ public final class RepositoryWatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: self.interval)
-                await self.poll()
-            }
-        }
+        try await runPeriodically(every: { self.interval }) { await self.poll() }
     }
 
     /// One poll: new version directories count once they are stable.
