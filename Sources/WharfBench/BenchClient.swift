@@ -1,13 +1,20 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import Synchronization
 import WharfProtocols
 
-/// The HTTP side of a benchmark: one AsyncHTTPClient on NIO's singleton event loop group, with an
-/// HTTP/1.1 keep-alive pool as large as the most requests a step keeps in flight.
+/// The HTTP side of a benchmark.
 ///
-/// Requests go through the event-loop API with a delegate that drops the answer's body, so a
-/// request costs the client no hop between the event loop and Swift's concurrency pool.
+/// For an `http://` server, requests go over the benchmark's own lean HTTP/1.1 keep-alive
+/// connections (`BenchConnection`): the request's bytes are encoded once and written as they are,
+/// and answers are parsed on the event loop, so a request costs the client far less CPU than a
+/// general-purpose client (which matters at low concurrency, where the client's time adds to every
+/// request's latency). A closed-loop worker owns one connection; the open loop borrows from a pool
+/// of them. For an `https://` server, requests go through AsyncHTTPClient (with a keep-alive pool
+/// as large as the most requests a step keeps in flight). The model's metadata is always read
+/// with AsyncHTTPClient.
 final class BenchClient: Sendable {
     /// How one request ended.
     enum Outcome: Sendable {
@@ -15,13 +22,25 @@ final class BenchClient: Sendable {
         case failure(String)
     }
 
+    /// A request ready to send many times.
+    struct PreparedRequest: Sendable {
+        /// Head and body, for the lean connections.
+        let wire: ByteBuffer
+        /// The same request for AsyncHTTPClient.
+        let request: HTTPClient.Request
+    }
+
     private let http: HTTPClient
     private let timeout: TimeAmount
+    /// Where the lean connections go; `nil` when the server is `https://`.
+    let endpoint: BenchEndpoint?
+    /// Idle lean connections for requests sent without a connection of their own (open loop).
+    private let idle = Mutex<[BenchConnection]>([])
 
     /// The event loops requests run on.
     var eventLoopGroup: any EventLoopGroup { http.eventLoopGroup }
 
-    init(poolSize: Int, requestTimeout: Duration) {
+    init(poolSize: Int, requestTimeout: Duration, baseURL: String) {
         var configuration = HTTPClient.Configuration()
         configuration.httpVersion = .http1Only
         configuration.redirectConfiguration = .disallow
@@ -36,10 +55,24 @@ final class BenchClient: Sendable {
         // No tracing: even the no-op tracer makes a span per request (names, URL attributes).
         configuration.tracing.tracer = nil
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        endpoint = BenchEndpoint(baseURL: baseURL)
+    }
+
+    /// A lean connection of its own on `eventLoop`, or `nil` when requests go through
+    /// AsyncHTTPClient. Close it on its event loop when done.
+    func connection(on eventLoop: any EventLoop) -> BenchConnection? {
+        endpoint.map { BenchConnection(eventLoop: eventLoop, endpoint: $0, timeout: timeout) }
     }
 
     /// Closes the connections; call once, when done.
     func shutdown() async {
+        let connections = idle.withLock { connections in
+            defer { connections = [] }
+            return connections
+        }
+        for connection in connections {
+            try? await connection.eventLoop.submit { connection.close() }.get()
+        }
         try? await http.shutdown()
     }
 
@@ -77,23 +110,43 @@ final class BenchClient: Sendable {
         return try ModelMetadata(json: json)
     }
 
-    /// The request to send for `encoded`, parsed once and sent many times.
-    func prepare(_ encoded: EncodedRequest, baseURL: String) throws(BenchError) -> HTTPClient.Request {
+    /// The request to send for `encoded`, encoded once and sent many times.
+    func prepare(_ encoded: EncodedRequest, baseURL: String) throws(BenchError) -> PreparedRequest {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: encoded.contentType)
         if let headerLength = encoded.headerLength {
             headers.add(name: KServeV2.headerLengthField, value: String(headerLength))
         }
         let url = baseURL + encoded.path
+        let request: HTTPClient.Request
         do {
-            return try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .byteBuffer(ByteBuffer(bytes: encoded.body)))
+            request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .byteBuffer(ByteBuffer(bytes: encoded.body)))
         } catch {
             throw BenchError(.invalidConfiguration, "cannot send requests to \(url): \(Self.describe(error))")
         }
+        return PreparedRequest(wire: endpoint?.encode(encoded) ?? ByteBuffer(), request: request)
     }
 
-    /// Sends one request, on `eventLoop` (its connection's too) when given, and calls `completion`
-    /// on the event loop once the whole answer has arrived or the request failed.
+    /// Sends one request and calls `completion` on an event loop once the whole answer has arrived
+    /// or the request failed. At most `poolSize` requests may be outstanding.
+    func send(_ request: PreparedRequest, completion: @escaping @Sendable (Outcome) -> Void) {
+        guard let endpoint else {
+            send(request.request, on: nil, completion: completion)
+            return
+        }
+        let connection = idle.withLock { $0.popLast() }
+            ?? BenchConnection(eventLoop: http.eventLoopGroup.next(), endpoint: endpoint, timeout: timeout)
+        connection.eventLoop.execute {
+            connection.send(request.wire) { outcome in
+                self.idle.withLock { $0.append(connection) }
+                completion(outcome)
+            }
+        }
+    }
+
+    /// Sends one request through AsyncHTTPClient, on `eventLoop` (its connection's too) when
+    /// given, and calls `completion` on the event loop once the whole answer has arrived or the
+    /// request failed.
     func send(
         _ request: HTTPClient.Request, on eventLoop: (any EventLoop)?, completion: @escaping @Sendable (Outcome) -> Void
     ) {

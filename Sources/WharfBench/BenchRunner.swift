@@ -28,7 +28,9 @@ public struct BenchRunner: Sendable {
     /// counted in each step's results.
     public func run(progress: (@Sendable (BenchProgress) -> Void)? = nil) async throws(BenchError) -> BenchReport {
         try configuration.validate()
-        let client = BenchClient(poolSize: configuration.mode.maximumConcurrency, requestTimeout: configuration.requestTimeout)
+        let client = BenchClient(
+            poolSize: configuration.mode.maximumConcurrency, requestTimeout: configuration.requestTimeout,
+            baseURL: configuration.normalizedBaseURL)
         do {
             let report = try await run(client: client, progress: progress)
             await client.shutdown()
@@ -43,7 +45,7 @@ public struct BenchRunner: Sendable {
     /// (to look at the request, or to hand the same bytes to another load generator).
     public func prepareRequest() async throws(BenchError) -> (metadata: ModelMetadata, request: EncodedRequest) {
         try configuration.validate()
-        let client = BenchClient(poolSize: 1, requestTimeout: configuration.requestTimeout)
+        let client = BenchClient(poolSize: 1, requestTimeout: configuration.requestTimeout, baseURL: configuration.normalizedBaseURL)
         do {
             let metadata = try await client.metadata(url: configuration.metadataURL, model: configuration.model)
             let request = try encodedRequest(metadata: metadata, fileInputs: try fileInputs(metadata), step: 0)

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import NIOCore
 import Synchronization
 
@@ -6,17 +5,21 @@ import Synchronization
 /// one is answered, from the start of the warm-up to the end of the measurement window.
 ///
 /// A request counts when its answer arrives inside the window (as wrk counts), and its latency
-/// runs from its send to its answer. Each worker lives on one event loop and sends its next
-/// request from the previous one's completion, so the loop never leaves the event loop.
+/// runs from its send to its answer. Each worker lives on one event loop with a connection of its
+/// own there, and sends its next request from the previous one's completion, which the
+/// connection's handler calls as soon as it has parsed the answer: the loop never leaves the
+/// event loop, and only the end of the step goes back to Swift concurrency.
 enum ClosedLoop {
     static func run(
-        concurrency: Int, request: HTTPClient.Request, client: BenchClient, window: StepWindow, counters: LiveCounters
+        concurrency: Int, request: BenchClient.PreparedRequest, client: BenchClient, window: StepWindow,
+        counters: LiveCounters
     ) async -> BenchStepResult {
         let shards = RecorderShards(count: min(concurrency, 16))
         let workers = (0..<concurrency).map { index in
-            Worker(
-                index: index, eventLoop: client.eventLoopGroup.next(), request: request, client: client, window: window,
-                counters: counters, shards: shards)
+            let eventLoop = client.eventLoopGroup.next()
+            return Worker(
+                index: index, eventLoop: eventLoop, connection: client.connection(on: eventLoop), request: request,
+                client: client, window: window, counters: counters, shards: shards)
         }
         for worker in workers {
             worker.eventLoop.execute { worker.sendNext() }
@@ -37,7 +40,9 @@ enum ClosedLoop {
     private final class Worker: Sendable {
         let index: Int
         let eventLoop: any EventLoop
-        let request: HTTPClient.Request
+        /// The worker's own connection; `nil` when requests go through AsyncHTTPClient (https).
+        let connection: BenchConnection?
+        let request: BenchClient.PreparedRequest
         let client: BenchClient
         let window: StepWindow
         let counters: LiveCounters
@@ -45,11 +50,12 @@ enum ClosedLoop {
         let done: EventLoopPromise<Void>
 
         init(
-            index: Int, eventLoop: any EventLoop, request: HTTPClient.Request, client: BenchClient, window: StepWindow,
-            counters: LiveCounters, shards: RecorderShards
+            index: Int, eventLoop: any EventLoop, connection: BenchConnection?, request: BenchClient.PreparedRequest,
+            client: BenchClient, window: StepWindow, counters: LiveCounters, shards: RecorderShards
         ) {
             self.index = index
             self.eventLoop = eventLoop
+            self.connection = connection
             self.request = request
             self.client = client
             self.window = window
@@ -61,11 +67,30 @@ enum ClosedLoop {
         func sendNext() {
             let sent = ContinuousClock.now
             guard sent < window.measureEnd else {
+                connection?.close()
                 done.succeed(())
                 return
             }
-            client.send(request, on: eventLoop) { outcome in
-                self.answered(outcome, sentAt: sent)
+            if let connection {
+                connection.send(request.wire) { outcome in
+                    self.answered(outcome, sentAt: sent)
+                    switch outcome {
+                    case .success:
+                        // Straight from the handler that parsed the answer: no hop.
+                        self.sendNext()
+                    case .failure:
+                        // A run of immediate failures (a refused connection) cannot grow the stack.
+                        self.eventLoop.execute { self.sendNext() }
+                    }
+                }
+            } else {
+                client.send(request.request, on: eventLoop) { outcome in
+                    self.answered(outcome, sentAt: sent)
+                    // The completion runs while AsyncHTTPClient's connection is still finishing
+                    // this request; sending from the loop's next turn finds it idle in the pool
+                    // (sending now would open another connection).
+                    self.eventLoop.execute { self.sendNext() }
+                }
             }
         }
 
@@ -83,10 +108,6 @@ enum ClosedLoop {
                     }
                 }
             }
-            // The completion runs while the connection is still finishing this request; sending
-            // from the loop's next turn finds it idle in the pool (sending now would open another
-            // connection), and a run of immediate failures cannot grow the stack.
-            eventLoop.execute { self.sendNext() }
         }
     }
 }

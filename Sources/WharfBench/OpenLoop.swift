@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Synchronization
 
 /// Open-loop load: request `i` is scheduled at `start + i / rate`, whatever the server's speed,
@@ -14,7 +13,7 @@ enum OpenLoop {
     static let lateThreshold: Duration = .milliseconds(1)
 
     static func run(
-        requestsPerSecond rate: Double, maxInFlight: Int, request: HTTPClient.Request, client: BenchClient,
+        requestsPerSecond rate: Double, maxInFlight: Int, request: BenchClient.PreparedRequest, client: BenchClient,
         window: StepWindow, counters: LiveCounters
     ) async -> BenchStepResult {
         let clock = ContinuousClock()
@@ -44,7 +43,7 @@ enum OpenLoop {
                 if leaving - scheduled > lateThreshold { late += 1 }
             }
             let key = index
-            client.send(request, on: nil) { outcome in
+            client.send(request) { outcome in
                 let answered = ContinuousClock.now
                 counters.answered.wrappingAdd(1, ordering: .relaxed)
                 if measured {
