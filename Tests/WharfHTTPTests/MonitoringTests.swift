@@ -153,9 +153,7 @@ struct AlertingTests {
         defer { smtp.stop() }
         var alerts = AlertConfiguration(ruleSet: AlertRuleSet(evaluationInterval: .milliseconds(250), rules: [Self.rule(action: .rollback(alias: "production"))]))
         alerts.receivers.webhooks = [.init(url: webhook.url, secret: "hook-secret", maxAttempts: 3)]
-        alerts.receivers.emails = [.init(
-            host: "127.0.0.1", port: smtp.port, security: "none", username: nil, password: nil, from: "wharf@test", to: ["oncall@test"],
-            caFile: nil, insecureSkipVerify: false)]
+        alerts.receivers.emails = [SMTPConfiguration(host: "127.0.0.1", port: smtp.port, from: "wharf@test", to: ["oncall@test"])]
         let scratch = try ScratchRepository()
         let server = try await TestServer.start(repository: scratch.root, registry: registry, apiToken: "t", alerts: alerts)
         let clock = ContinuousClock()
@@ -231,9 +229,8 @@ struct AlertingTests {
         defer { smtp.stop() }
         var alerts = AlertConfiguration(ruleSet: AlertRuleSet(evaluationInterval: .milliseconds(250), rules: [Self.rule(action: nil)]))
         alerts.receivers.webhooks = [.init(url: "http://127.0.0.1:\(unusedPort())/hook", secret: nil, maxAttempts: 2)]
-        alerts.receivers.emails = [.init(
-            host: "127.0.0.1", port: smtp.port, security: "none", username: "wharf", password: "wrong", from: "wharf@test", to: ["oncall@test"],
-            caFile: nil, insecureSkipVerify: false)]
+        alerts.receivers.emails = [SMTPConfiguration(
+            host: "127.0.0.1", port: smtp.port, username: "wharf", password: "wrong", from: "wharf@test", to: ["oncall@test"])]
         let scratch = try ScratchRepository()
         let server = try await TestServer.start(repository: scratch.root, registry: registry, apiToken: "t", alerts: alerts)
         var poison = false

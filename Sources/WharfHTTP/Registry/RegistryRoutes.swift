@@ -41,10 +41,11 @@ struct RegistryRoutes<Context: RequestContext> {
             guard (1...1000).contains(limit) else { throw RequestError(.badRequest, "limit expects 1 to 1000, got \(limit)") }
             let model = request.uri.queryParameters.get("model").map { String($0) }
             let runs = try await registry.store.runs(model: model, limit: limit)
+            let dates = ISO8601DateFormatter()
             let summaries: [[String: Any]] = runs.map { run in
                 var summary: [String: Any] = [
                     "id": run.id, "model": run.model, "status": run.status,
-                    "created_at": ISO8601DateFormatter().string(from: run.createdAt), "updated_at": ISO8601DateFormatter().string(from: run.updatedAt),
+                    "created_at": dates.string(from: run.createdAt), "updated_at": dates.string(from: run.updatedAt),
                 ]
                 if let payload = try? JSONSerialization.jsonObject(with: Data(run.payload.utf8)) as? [String: Any] {
                     summary["version"] = payload["version"]

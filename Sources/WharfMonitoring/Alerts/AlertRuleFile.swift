@@ -29,38 +29,9 @@ public struct ReceiverSettings: Sendable, Equatable {
         }
     }
 
-    public struct Email: Sendable, Equatable {
-        public var host: String
-        public var port: Int
-        /// `none`, `starttls` or `tls`.
-        public var security: String
-        public var username: String?
-        public var password: String?
-        public var from: String
-        public var to: [String]
-        /// A PEM file of CAs to trust (for a private SMTP server).
-        public var caFile: String?
-        /// Skip certificate checks (test servers only).
-        public var insecureSkipVerify: Bool
-
-        public init(
-            host: String, port: Int = 587, security: String = "starttls", username: String? = nil, password: String? = nil, from: String,
-            to: [String], caFile: String? = nil, insecureSkipVerify: Bool = false
-        ) {
-            self.host = host
-            self.port = port
-            self.security = security
-            self.username = username
-            self.password = password
-            self.from = from
-            self.to = to
-            self.caFile = caFile
-            self.insecureSkipVerify = insecureSkipVerify
-        }
-    }
-
     public var webhooks: [Webhook] = []
-    public var emails: [Email] = []
+    /// One SMTP server (and its recipients) per email receiver.
+    public var emails: [SMTPConfiguration] = []
     /// The name notifications carry as `receiver`.
     public var name = "wharf"
 
@@ -141,19 +112,25 @@ public struct AlertConfiguration: Sendable, Equatable {
                 guard let from = try item["from"]?.string() else { throw mail.error("an email receiver needs a from address") }
                 let to = try item["to"]?.stringList() ?? []
                 guard !to.isEmpty else { throw mail.error("an email receiver needs at least one address in to") }
-                let security = try item["security"]?.string() ?? "starttls"
-                guard ["none", "starttls", "tls"].contains(security) else {
-                    throw item["security"]!.error("expects none, starttls or tls, got '\(security)'")
+                let securityName = try item["security"]?.string() ?? "starttls"
+                let security: SMTPConfiguration.Security
+                switch securityName {
+                case "none": security = .none
+                case "starttls": security = .startTLS
+                case "tls": security = .tls
+                default: throw item["security"]!.error("expects none, starttls or tls, got '\(securityName)'")
                 }
                 var password = try item["password"]?.string()
                 if password == nil, let variable = try item["password_env"]?.string() {
                     guard let value = environment[variable] else { throw item["password_env"]!.error("environment variable \(variable) is not set") }
                     password = value
                 }
-                configuration.receivers.emails.append(.init(
-                    host: host, port: try item["port"]?.int() ?? (security == "tls" ? 465 : 587), security: security,
-                    username: try item["username"]?.string(), password: password, from: from, to: to, caFile: try item["ca_file"]?.string(),
-                    insecureSkipVerify: try item["insecure_skip_verify"]?.bool() ?? false))
+                var verification = SMTPConfiguration.CertificateVerification.system
+                if let caFile = try item["ca_file"]?.string() { verification = .trustCAFile(caFile) }
+                if try item["insecure_skip_verify"]?.bool() ?? false { verification = .skip }
+                configuration.receivers.emails.append(SMTPConfiguration(
+                    host: host, port: try item["port"]?.int() ?? (security == .tls ? 465 : 587), security: security,
+                    certificateVerification: verification, username: try item["username"]?.string(), password: password, from: from, to: to))
             }
         }
         var names = Set(configuration.ruleSet.rules.map(\.name))

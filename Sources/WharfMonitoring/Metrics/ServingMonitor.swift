@@ -63,8 +63,11 @@ public final class ServingMonitor: InferenceObserver, Sendable {
         let batchSize: CoreMetrics.Recorder
         let cacheHits: CoreMetrics.Counter
         let cacheMisses: CoreMetrics.Counter
+        /// The model version's windows (shared by its APIs and status codes).
+        let window: SlidingWindow
 
-        init(_ key: InstrumentKey, factory: any MetricsFactory) {
+        init(_ key: InstrumentKey, factory: any MetricsFactory, window: SlidingWindow) {
+            self.window = window
             let version = key.version.map(String.init) ?? ""
             let base = [("model", key.model), ("version", version)]
             requests = Counter(label: "wharf_requests_total", dimensions: base + [("api", key.api), ("code", String(key.status))], factory: factory)
@@ -89,13 +92,7 @@ public final class ServingMonitor: InferenceObserver, Sendable {
         var record = record
         if record.version == nil && record.status == 404 { record.model = Self.unknownModel }
         let key = InstrumentKey(model: record.model, version: record.version, api: record.api, status: record.status)
-        let factory = self.factory
-        let instruments = self.instruments.withLock { table in
-            if let existing = table[key] { return existing }
-            let made = VersionInstruments(key, factory: factory)
-            table[key] = made
-            return made
-        }
+        let instruments = self.instruments.withLock { table in table[key] } ?? makeInstruments(key)
         instruments.requests.increment()
         if record.modelFailed { instruments.modelErrors.increment() }
         instruments.latency.recordNanoseconds(Self.nanoseconds(record.duration))
@@ -109,7 +106,20 @@ public final class ServingMonitor: InferenceObserver, Sendable {
                 if timing.leadsBatch { instruments.batchSize.record(timing.batchSize) }
             }
         }
-        window(VersionKey(model: record.model, version: record.version)).record(latency: record.duration, error: record.isError)
+        instruments.window.record(latency: record.duration, error: record.isError)
+    }
+
+    /// The instruments of `key`, made on its first request (the window lock is taken outside the
+    /// instruments' lock).
+    private func makeInstruments(_ key: InstrumentKey) -> VersionInstruments {
+        let window = window(VersionKey(model: key.model, version: key.version))
+        let factory = self.factory
+        return instruments.withLock { table in
+            if let existing = table[key] { return existing }
+            let made = VersionInstruments(key, factory: factory, window: window)
+            table[key] = made
+            return made
+        }
     }
 
     private func window(_ key: VersionKey) -> SlidingWindow {

@@ -11,18 +11,7 @@ extension ReceiverSettings {
                 retry: RetryPolicy(attempts: max(1, hook.maxAttempts))))
         }
         for (index, mail) in emails.enumerated() {
-            let security: SMTPConfiguration.Security = switch mail.security {
-            case "tls": .tls
-            case "none": .none
-            default: .startTLS
-            }
-            let verification: SMTPConfiguration.CertificateVerification =
-                mail.insecureSkipVerify ? .skip : mail.caFile.map { .trustCAFile($0) } ?? .system
-            notifiers.append(EmailNotifier(
-                name: "email\(emails.count > 1 ? "-\(index + 1)" : "")",
-                configuration: SMTPConfiguration(
-                    host: mail.host, port: mail.port, security: security, certificateVerification: verification, username: mail.username,
-                    password: mail.password, from: mail.from, to: mail.to)))
+            notifiers.append(EmailNotifier(name: "email\(emails.count > 1 ? "-\(index + 1)" : "")", configuration: mail))
         }
         return notifiers
     }
