@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import WharfServing
 
-/// The server-side timing breakdown of one inference request: decode, queue, compute, encode and
-/// total. A client that sends `X-Wharf-Timing: 1` gets it back as a W3C `Server-Timing` header
+/// The server-side timing breakdown of one inference request: read (collecting the body), decode,
+/// queue, compute, encode and total. A client that sends `X-Wharf-Timing: 1` gets it back as a W3C `Server-Timing` header
 /// (durations in milliseconds), plus `X-Wharf-Batch-Size` and `X-Wharf-Cache: hit|miss`.
 ///
 /// A client may also bound how long a request may wait with `X-Wharf-Timeout-Ms`; a request still
@@ -16,6 +16,7 @@ struct ServerTiming {
     private let started = ContinuousClock.now
     private let wanted: Bool
     private let timeout: String?
+    private var read: Duration = .zero
     private var decode: Duration = .zero
     private var run = RequestTiming()
     private var encode: Duration = .zero
@@ -34,6 +35,12 @@ struct ServerTiming {
             throw RequestError(.badRequest, "X-Wharf-Timeout-Ms expects a positive number of milliseconds, got '\(timeout)'")
         }
         return started + .milliseconds(milliseconds)
+    }
+
+    mutating func bodyRead() {
+        let now = ContinuousClock.now
+        read = mark.duration(to: now)
+        mark = now
     }
 
     mutating func decoded() {
@@ -55,7 +62,7 @@ struct ServerTiming {
 
     /// The breakdown's parts.
     var parts: [(String, Duration)] {
-        [("decode", decode), ("queue", run.queue), ("compute", run.compute), ("encode", encode), ("total", started.duration(to: mark))]
+        [("read", read), ("decode", decode), ("queue", run.queue), ("compute", run.compute), ("encode", encode), ("total", started.duration(to: mark))]
     }
 
     /// Response headers: empty unless the client asked for the breakdown.

@@ -16,7 +16,9 @@ public protocol InferenceModel: AnyObject, Sendable {
 
     /// Runs a signature (`nil` for the default one: `serving_default`, or the only one). Inputs are checked against the signature first; `outputs` limits the
     /// outputs computed (all when `nil`). Blocks the calling thread for the whole computation, so
-    /// call it from a dedicated thread, never from Swift's cooperative pool or an event loop.
+    /// call it from a dedicated thread, never from an event loop; the serving scheduler also runs
+    /// lone requests on their own thread of Swift's cooperative pool, within a budget that always
+    /// leaves one of its threads free.
     func run(signature: String?, inputs: [String: Tensor], outputs: [String]?) throws -> [String: Tensor]
 }
 

@@ -21,9 +21,9 @@ struct TimingTests {
             let pieces = part.trimmingCharacters(in: .whitespaces).split(separator: ";dur=")
             return (String(pieces[0]), Double(pieces[1]) ?? -1)
         })
-        #expect(Set(parts.keys) == ["decode", "queue", "compute", "encode", "total"])
+        #expect(Set(parts.keys) == ["read", "decode", "queue", "compute", "encode", "total"])
         #expect(parts.values.allSatisfy { $0 >= 0 })
-        #expect(parts["total"]! >= parts["decode"]! + parts["encode"]!)
+        #expect(parts["total"]! >= parts["read"]! + parts["decode"]! + parts["encode"]!)
         #expect(timed.headers["x-wharf-cache"] == "hit", "the second identical request hits the cache")
         #expect(timed.headers["x-wharf-batch-size"] != nil)
 

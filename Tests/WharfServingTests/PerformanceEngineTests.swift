@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import WharfCore
 import WharfRuntime
@@ -87,7 +88,7 @@ struct PerformanceEngineTests {
         let image = try Tensor(shape: [32, 32, 32, 3], scalars: [Float](repeating: 0.5, count: 32 * 32 * 32 * 3))
         let outcomes = await withTaskGroup(of: String.self) { group in
             for _ in 0..<40 {
-                group.addTask {
+                group.addTask(executorPreference: ParallelSubmitters.shared) {
                     let started = ContinuousClock.now
                     do {
                         _ = try await servable.run(signature: nil, inputs: ["image": image], outputs: nil)
@@ -201,6 +202,64 @@ struct PerformanceEngineTests {
         await manager.shutdown()
     }
 
+    /// Without batching, a lone request runs on the caller's thread (no queue); under concurrency
+    /// the rest queue for the workers, and no instance ever runs two requests at once.
+    @Test(arguments: [1, 2])
+    func loneRequestsRunOnTheCallerAndInstancesNeverOverlap(instances: Int) async throws {
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
+        try repository.writeConfig("mlp", "instances: \(instances)\nthreads: {intra_op: 1}\nwarmup: {enabled: false}\n")
+        let runtime = ModelManager.runtimeLoader()
+        let loaded = Mutex<[OverlapCountingModel]>([])
+        let manager = ModelManager(loader: { path, config in
+            let model = OverlapCountingModel(try runtime(path, config))
+            loaded.withLock { $0.append(model) }
+            return model
+        })
+        let watcher = RepositoryWatcher(scanner: repository.scanner, manager: manager, interval: .seconds(60))
+        await watcher.indexNow()
+        await manager.finishStartup()
+        let servable = try manager.acquire(model: "mlp").servable
+        let pixels = try Tensor(shape: [2, 784], scalars: (0..<(2 * 784)).map { Float($0 % 97) / 97 })
+        let reference = try await servable.run(signature: nil, inputs: ["pixels": pixels], outputs: nil)
+
+        var onCaller = 0
+        for _ in 0..<50 {
+            let result = try await servable.execute(signature: nil, inputs: ["pixels": pixels], outputs: nil)
+            #expect(result.outputs == reference)
+            if result.timing.ranOnCaller {
+                onCaller += 1
+                #expect(result.timing.queue == .zero)
+            }
+        }
+        #expect(onCaller > 0, "sequential requests find an idle worker and run on the caller")
+
+        // Larger requests, so that they certainly meet.
+        let rows = try Tensor(shape: [128, 784], scalars: (0..<(128 * 784)).map { Float($0 % 89) / 89 })
+        let rowsReference = try await servable.run(signature: nil, inputs: ["pixels": rows], outputs: nil)
+        let timings = try await withThrowingTaskGroup(of: [RequestTiming].self) { group in
+            for _ in 0..<16 {
+                group.addTask(executorPreference: ParallelSubmitters.shared) {
+                    var timings: [RequestTiming] = []
+                    for _ in 0..<10 {
+                        let result = try await servable.execute(signature: nil, inputs: ["pixels": rows], outputs: nil)
+                        #expect(result.outputs == rowsReference)
+                        timings.append(result.timing)
+                    }
+                    return timings
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(timings.count == 160)
+        #expect(timings.contains { !$0.ranOnCaller }, "concurrent requests also queue for the workers")
+        let models = loaded.withLock { $0 }
+        #expect(models.count == instances)
+        #expect(models.allSatisfy { $0.overlaps.load(ordering: .relaxed) == 0 }, "an instance ran two requests at once")
+        #expect(models.reduce(0) { $0 + $1.runs.load(ordering: .relaxed) } == 212)
+        await manager.shutdown()
+    }
+
     @Test func performanceConfigParsing() throws {
         let config = try ModelConfig.parse(yaml: """
             instances: 2
@@ -223,5 +282,41 @@ struct PerformanceEngineTests {
         }
         #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "instances: 0") }
         #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "dynamic_batching: {max_size: 8}") }
+    }
+}
+
+/// A real model that counts its runs and notices two runs at once on the same instance.
+final class OverlapCountingModel: InferenceModel {
+    let base: any InferenceModel
+    let running = Atomic<Int>(0)
+    let overlaps = Atomic<Int>(0)
+    let runs = Atomic<Int>(0)
+
+    init(_ base: any InferenceModel) { self.base = base }
+
+    var runtime: RuntimeKind { base.runtime }
+    var format: ModelFormat { base.format }
+    var path: String { base.path }
+    var signatures: [Signature] { base.signatures }
+    var metadata: [String: String] { base.metadata }
+
+    func run(signature: String?, inputs: [String: Tensor], outputs: [String]?) throws -> [String: Tensor] {
+        if running.add(1, ordering: .acquiringAndReleasing).newValue > 1 { overlaps.add(1, ordering: .relaxed) }
+        defer { running.subtract(1, ordering: .acquiringAndReleasing) }
+        runs.add(1, ordering: .relaxed)
+        return try base.run(signature: signature, inputs: inputs, outputs: outputs)
+    }
+}
+
+/// Runs tasks on threads of their own, as requests arrive on an HTTP server's many connections: a
+/// request running on its caller's thread then cannot hold the others back, which Swift's
+/// cooperative pool (as wide as the machine has cores) would.
+final class ParallelSubmitters: TaskExecutor {
+    static let shared = ParallelSubmitters()
+
+    /// Each job on a new thread (a dispatch queue would not add threads while its own are blocked).
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        Thread { job.runSynchronously(on: self.asUnownedTaskExecutor()) }.start()
     }
 }

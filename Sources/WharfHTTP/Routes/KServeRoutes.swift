@@ -102,6 +102,7 @@ struct KServeRoutes<Context: RequestContext> {
         }
         var request = request
         let body = try await request.collectBody(limit: limits.maxBytes)
+        timing.bodyRead()
         let decoded = try body.withUnsafeReadableBytes { try KServeV2.decodeInferRequest($0, headerLength: headerLength) }
         let model = lease.servable.model
         let signature: Signature

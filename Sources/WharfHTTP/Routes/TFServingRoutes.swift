@@ -154,6 +154,7 @@ struct TFServingRoutes<Context: RequestContext> {
         var timing = ServerTiming(request: request)
         var request = request
         let body = try await request.collectBody(limit: limits.maxBytes)
+        timing.bodyRead()
         let model = lease.servable.model
         let decoded = try body.withUnsafeReadableBytes { bytes in
             try TFServingJSON.decodePredictRequest(bytes) { signatureName in

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WharfCore
 import WharfRuntime
 
@@ -6,12 +7,25 @@ import WharfRuntime
 /// queue; with dynamic batching on, requests of the same signature and trailing shapes are joined
 /// along the first dimension (padded to an allowed size), run once, and split back.
 ///
+/// Without batching, a request that finds the queue empty and a worker idle runs on the caller's
+/// thread with that worker's instance, as TF Serving runs a session in the request's thread: no
+/// hand-over to the worker and no hop back, which is most of the server's overhead on a lone
+/// request. The worker stays parked until its instance is handed back, so an instance never runs
+/// two requests at once, and a process-wide budget keeps such runs from occupying every thread of
+/// Swift's cooperative pool. Everything else goes through the queue.
+///
 /// A full queue rejects a request at once (503); a request whose deadline passes while it waits is
 /// answered with 504 instead of running; a request that fails validation never reaches the queue,
 /// so it cannot spoil a batch.
 final class InferenceScheduler: @unchecked Sendable {
-    // @unchecked Sendable: every mutable property is guarded by `condition`'s lock; instances are
-    // only touched by the worker threads, and runtime models are thread-safe anyway.
+    // @unchecked Sendable: every mutable property is guarded by `condition`'s lock; an instance runs
+    // on its worker thread or, while lent, on one caller's thread, never both; runtime models are
+    // thread-safe anyway.
+
+    /// Caller-thread runs allowed at once in the process: all cores but one, so a thread of the
+    /// cooperative pool is always free for the requests' other work.
+    static let callerRunBudget = max(ProcessInfo.processInfo.activeProcessorCount - 1, 1)
+    private static let callerRuns = Atomic<Int>(0)
 
     /// What makes requests batchable together.
     struct BatchKey: Hashable {
@@ -56,6 +70,11 @@ final class InferenceScheduler: @unchecked Sendable {
     private var queue: [Job] = []
     private var stopping = false
     private var runningThreads = 0
+    /// Each worker's instance; whether it waits for work; whether a caller has borrowed it.
+    private let workerInstances: [any InferenceModel]
+    private var waiting: [Bool]
+    private var lent: [Bool]
+    private var lentCount = 0
     /// Keys whose outputs turned out not to split by rows (a scalar output, say): never batched again.
     private var unbatchable: Set<BatchKey> = []
 
@@ -65,9 +84,11 @@ final class InferenceScheduler: @unchecked Sendable {
         self.bound = performance.queueBound
         let threads = performance.workerThreads
         runningThreads = threads
+        workerInstances = (0..<threads).map { instances[$0 % instances.count] }
+        waiting = Array(repeating: false, count: threads)
+        lent = Array(repeating: false, count: threads)
         for index in 0..<threads {
-            let instance = instances[index % instances.count]
-            let thread = Thread { [self] in self.work(on: instance) }
+            let thread = Thread { [self] in self.work(worker: index) }
             thread.name = "wharf-\(name)-\(index)"
             thread.start()
         }
@@ -84,6 +105,16 @@ final class InferenceScheduler: @unchecked Sendable {
     func submit(
         signature: Signature, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?
     ) async throws -> RunResult {
+        if batching == nil, let worker = borrowIdleWorker() {
+            defer { giveBack(worker) }
+            let started = ContinuousClock.now
+            let outputs = try workerInstances[worker].run(signature: signature.key, inputs: inputs, outputs: outputs)
+            var timing = RequestTiming()
+            timing.compute = started.duration(to: .now)
+            timing.batchSize = inputs.values.first?.rowCount ?? 0
+            timing.ranOnCaller = true
+            return RunResult(outputs: outputs, timing: timing)
+        }
         let key = batching == nil ? nil : InferenceScheduler.batchKey(signature: signature, inputs: inputs, outputs: outputs)
         let rows = key == nil ? 0 : inputs.values.first?.rowCount ?? 0
         return try await withCheckedThrowingContinuation { continuation in
@@ -102,9 +133,40 @@ final class InferenceScheduler: @unchecked Sendable {
             queue.append(Job(
                 signature: signature, inputs: inputs, outputs: outputs, key: key, rows: rows, deadline: deadline,
                 continuation: continuation))
+            let anyLent = lentCount > 0
             condition.unlock()
-            if batching != nil { condition.broadcast() } else { condition.signal() }
+            // A lent worker ignores wake-ups, so it must not be the only one woken.
+            if batching != nil || anyLent { condition.broadcast() } else { condition.signal() }
         }
+    }
+
+    /// An idle worker whose instance the caller may run one request on, when nothing is queued
+    /// (which keeps requests in order) and the process-wide budget allows.
+    private func borrowIdleWorker() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping, queue.isEmpty, let worker = waiting.indices.first(where: { waiting[$0] && !lent[$0] }) else { return nil }
+        var runs = InferenceScheduler.callerRuns.load(ordering: .relaxed)
+        repeat {
+            guard runs < InferenceScheduler.callerRunBudget else { return nil }
+            let (exchanged, original) = InferenceScheduler.callerRuns.compareExchange(
+                expected: runs, desired: runs + 1, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            runs = original
+        } while true
+        lent[worker] = true
+        lentCount += 1
+        return worker
+    }
+
+    private func giveBack(_ worker: Int) {
+        InferenceScheduler.callerRuns.subtract(1, ordering: .releasing)
+        condition.lock()
+        lent[worker] = false
+        lentCount -= 1
+        let wake = !queue.isEmpty || stopping
+        condition.unlock()
+        if wake { condition.broadcast() }
     }
 
     /// Lets the threads finish what is queued and exit.
@@ -129,8 +191,9 @@ final class InferenceScheduler: @unchecked Sendable {
 
     // MARK: Worker threads
 
-    private func work(on instance: any InferenceModel) {
-        while let batch = nextBatch() {
+    private func work(worker: Int) {
+        let instance = workerInstances[worker]
+        while let batch = nextBatch(worker: worker) {
             execute(batch, on: instance)
         }
         condition.lock()
@@ -139,10 +202,12 @@ final class InferenceScheduler: @unchecked Sendable {
     }
 
     /// The next batch to run, or `nil` when stopping with nothing left.
-    private func nextBatch() -> [Job]? {
+    private func nextBatch(worker: Int) -> [Job]? {
         condition.lock()
         defer { condition.unlock() }
-        while queue.isEmpty && !stopping { condition.wait() }
+        waiting[worker] = true
+        while (queue.isEmpty && !stopping) || lent[worker] { condition.wait() }
+        waiting[worker] = false
         guard !queue.isEmpty else { return nil }
         let first = queue.removeFirst()
         var batch = [first]

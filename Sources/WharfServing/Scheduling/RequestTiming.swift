@@ -14,6 +14,8 @@ public struct RequestTiming: Sendable, Equatable {
     public var cacheHit = false
     /// The response cache was consulted (it is on for the model): a miss when not `cacheHit`.
     public var cacheLookedUp = false
+    /// It ran on the request's own thread: no queue, no hand-over to a worker thread.
+    public var ranOnCaller = false
     /// The first request of its batch (counting each batch once: batch-size metrics).
     public var leadsBatch = true
 
