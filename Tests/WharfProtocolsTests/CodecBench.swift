@@ -107,6 +107,25 @@ struct CodecBench {
         report("TF Serving row decode 1x784 float32 (\(body.count) bytes)", before: before, after: after)
     }
 
+    /// A V2 binary request as `Benchmarks/perf/make_repo.py` writes it: a small JSON header, then
+    /// the 784 float32 values as raw bytes; and the binary answer of ten floats.
+    @Test func v2BinaryOneMLPRow() throws {
+        let header = Array(#"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "parameters": {"binary_data_size": 3136}}], "parameters": {"binary_data_output": true}}"#.utf8)
+        let body = header + BenchBodies.pixels.withUnsafeBytes { Array($0) }
+        let expected = try body.withUnsafeBytes { try KServeV2.decodeInferRequest($0, headerLength: header.count) }
+        #expect(try expected.inputs["pixels"]?.scalars(as: Float.self) == BenchBodies.pixels)
+        let decode = try body.withUnsafeBytes { raw in
+            try measure(iterations: 20_000) { _ = try KServeV2.decodeInferRequest(raw, headerLength: header.count) }
+        }
+        let encode = measure(iterations: 20_000) {
+            _ = KServeV2.encodeInferResponse(
+                modelName: "mlp", modelVersion: "1", id: nil, outputs: BenchBodies.probabilities, order: ["probabilities"],
+                binary: { _ in true })
+        }
+        print("CodecBench V2 binary decode 1x784 float32 (\(header.count)-byte header): \(Int(decode.rounded())) ns")
+        print("CodecBench V2 binary response encode 1x10 float32: \(Int(encode.rounded())) ns")
+    }
+
     /// The writer is unchanged (Swift's own shortest round-trip `description` for floats): this
     /// shows what a response costs and how much of it the ten floats take.
     @Test func encodeOneMLPResponse() throws {

@@ -95,8 +95,10 @@ public final class Servable: Sendable {
         signature key: String?, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant? = nil
     ) async throws -> RunResult {
         let signature = try model.prepare(signature: key, inputs: inputs, outputs: outputs)
+        // The caller's own lease, when it holds one, is the only one: nobody else is waiting.
+        let alone = leases.load(ordering: .relaxed) <= 1
         guard let cache else {
-            return try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
+            return try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, alone: alone)
         }
         let cacheKey = ResponseCache.key(signature: signature.key, outputs: outputs, inputs: inputs)
         if let cached = cache.lookup(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs) {
@@ -105,7 +107,7 @@ public final class Servable: Sendable {
             timing.cacheLookedUp = true
             return RunResult(outputs: cached, timing: timing)
         }
-        var result = try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
+        var result = try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, alone: alone)
         cache.store(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs, results: result.outputs)
         result.timing.cacheLookedUp = true
         return result

@@ -7,10 +7,11 @@ import WharfRuntime
 /// queue; with dynamic batching on, requests of the same signature and trailing shapes are joined
 /// along the first dimension (padded to an allowed size), run once, and split back.
 ///
-/// Without batching, a request that finds the queue empty and a worker idle runs on the caller's
-/// thread with that worker's instance, as TF Serving runs a session in the request's thread: no
-/// hand-over to the worker and no hop back, which is most of the server's overhead on a lone
-/// request. The worker stays parked until its instance is handed back, so an instance never runs
+/// Without batching, a lone request (no other request holds the version) that finds a worker idle
+/// runs on the caller's thread with that worker's instance, as TF Serving runs a session in the
+/// request's thread: no hand-over to the worker and no hop back, which is most of the server's
+/// overhead on a lone request. Under concurrency the hand-over costs less than it saves: the
+/// callers' threads stay free for decoding and encoding while the workers compute. The worker stays parked until its instance is handed back, so an instance never runs
 /// two requests at once, and a process-wide budget keeps such runs from occupying every thread of
 /// Swift's cooperative pool. Everything else goes through the queue.
 ///
@@ -101,11 +102,12 @@ final class InferenceScheduler: @unchecked Sendable {
         return queue.count
     }
 
-    /// Queues a validated request and waits for its result.
+    /// Runs a validated request: on the caller's thread when `alone` (no other request holds the
+    /// version) and a worker is idle, otherwise through the queue; waits for its result.
     func submit(
-        signature: Signature, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?
+        signature: Signature, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?, alone: Bool
     ) async throws -> RunResult {
-        if batching == nil, let worker = borrowIdleWorker() {
+        if alone, batching == nil, let worker = borrowIdleWorker() {
             defer { giveBack(worker) }
             let started = ContinuousClock.now
             let outputs = try workerInstances[worker].run(signature: signature.key, inputs: inputs, outputs: outputs)
