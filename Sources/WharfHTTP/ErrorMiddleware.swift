@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -95,13 +96,22 @@ func observeInference(
 
 /// Echoes the request id (the client's `X-Request-Id`, or Hummingbird's own) on every response
 /// so that a client's report can be matched to the server log lines carrying `hb.request.id`.
+private let requestIDField = HTTPField.Name("X-Request-Id")!
+
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let id = request.headers[.init("X-Request-Id")!] ?? context.id
-        context.logger[metadataKey: "request.id"] = .string(id)
+        let id: String
+        if let sent = request.headers[requestIDField] {
+            id = sent
+            // Setting metadata re-renders the log handler's metadata: only for the client's own id
+            // (the log lines already carry Hummingbird's as `hb.request.id`).
+            context.logger[metadataKey: "request.id"] = .string(sent)
+        } else {
+            id = context.id
+        }
         var response = try await next(request, context)
-        response.headers[.init("X-Request-Id")!] = id
+        response.headers[requestIDField] = id
         return response
     }
 }

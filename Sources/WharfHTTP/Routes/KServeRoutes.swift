@@ -132,7 +132,7 @@ struct KServeRoutes<Context: RequestContext> {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    private static var headerLengthField: HTTPField.Name { HTTPField.Name(KServeV2.headerLengthField)! }
+    private static var headerLengthField: HTTPField.Name { kserveHeaderLengthField }
 
     private func index() async throws -> Response {
         await watcher.indexNow()
@@ -168,3 +168,6 @@ struct KServeRoutes<Context: RequestContext> {
         return Response(status: .ok)
     }
 }
+
+/// Made once: a generic type cannot hold it as a static stored property.
+private let kserveHeaderLengthField = HTTPField.Name(KServeV2.headerLengthField)!

@@ -7,7 +7,8 @@ import WharfRuntime
 /// queue; with dynamic batching on, requests of the same signature and trailing shapes are joined
 /// along the first dimension (padded to an allowed size), run once, and split back.
 ///
-/// Without batching, a lone request (no other request holds the version) that finds a worker idle
+/// Without batching (or with a batcher that never waits, `batch_timeout_micros: 0`, as Triton's
+/// default), a lone request (no other request holds the version) that finds a worker idle
 /// runs on the caller's thread with that worker's instance, as TF Serving runs a session in the
 /// request's thread: no hand-over to the worker and no hop back, which is most of the server's
 /// overhead on a lone request. Under concurrency the hand-over costs less than it saves: the
@@ -66,6 +67,9 @@ final class InferenceScheduler: @unchecked Sendable {
 
     private let name: String
     private let batching: BatchingConfig?
+    /// A lone request would run by itself at once anyway: no batching, or a batcher that never
+    /// waits for company (timeout 0) and never pads.
+    private let runsLoneRequestsAtOnce: Bool
     private let bound: Int
     private let condition = NSCondition()
     private var queue: [Job] = []
@@ -82,6 +86,7 @@ final class InferenceScheduler: @unchecked Sendable {
     init(name: String, instances: [any InferenceModel], performance: PerformanceConfig) {
         self.name = name
         self.batching = performance.batching
+        runsLoneRequestsAtOnce = performance.batching.map { $0.batchTimeoutMicros == 0 && $0.allowedBatchSizes.isEmpty } ?? true
         self.bound = performance.queueBound
         let threads = performance.workerThreads
         runningThreads = threads
@@ -107,7 +112,7 @@ final class InferenceScheduler: @unchecked Sendable {
     func submit(
         signature: Signature, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?, alone: Bool
     ) async throws -> RunResult {
-        if alone, batching == nil, let worker = borrowIdleWorker() {
+        if alone, runsLoneRequestsAtOnce, let worker = borrowIdleWorker() {
             defer { giveBack(worker) }
             let started = ContinuousClock.now
             let outputs = try workerInstances[worker].run(signature: signature.key, inputs: inputs, outputs: outputs)
