@@ -90,7 +90,8 @@ public final class Servable: Sendable {
     func shutdown() { scheduler.shutdown() }
 
     /// Runs a request: validated first (so it can never spoil a batch), answered from the cache
-    /// when possible, otherwise queued for the instances. Never blocks the caller's thread.
+    /// when possible, otherwise run by the scheduler: on the caller's thread when the request is
+    /// alone and a worker is idle, else through the queue (the caller's task then waits unblocked).
     public func execute(
         signature key: String?, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant? = nil
     ) async throws -> RunResult {
