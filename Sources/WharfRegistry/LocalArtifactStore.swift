@@ -115,7 +115,7 @@ public struct LocalArtifactStore: ArtifactStore {
     }
 
     /// Refuses anything but 64 hex digits, so a hash can never name a path outside the store.
-    static func checkHash(_ hash: String) throws(RegistryError) {
+    package static func checkHash(_ hash: String) throws(RegistryError) {
         guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
             throw RegistryError(.invalidArgument, "'\(hash)' is not a sha256 content hash (64 lower-case hex digits)")
         }

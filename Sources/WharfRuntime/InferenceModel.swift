@@ -20,6 +20,9 @@ public protocol InferenceModel: AnyObject, Sendable {
     /// lone requests on their own thread of Swift's cooperative pool, within a budget that always
     /// leaves one of its threads free.
     func run(signature: String?, inputs: [String: Tensor], outputs: [String]?) throws -> [String: Tensor]
+
+    /// Runs inputs already checked against `signature` by `prepare`, without checking them again.
+    func run(prepared signature: Signature, inputs: [String: Tensor], outputs: [String]?) throws -> [String: Tensor]
 }
 
 extension InferenceModel {
@@ -43,6 +46,11 @@ extension InferenceModel {
     /// Resolves a request's signature key (`nil` or empty picks the default) and checks its inputs
     /// and requested outputs; the common first step of every backend's `run`, and of schedulers
     /// that validate a request before it joins a batch.
+    /// By default the inputs are simply checked again.
+    public func run(prepared signature: Signature, inputs: [String: Tensor], outputs: [String]?) throws -> [String: Tensor] {
+        try run(signature: signature.key, inputs: inputs, outputs: outputs)
+    }
+
     public func prepare(signature key: String?, inputs: [String: Tensor], outputs: [String]?) throws(InferenceError) -> Signature {
         let signature: Signature
         if let key, !key.isEmpty {

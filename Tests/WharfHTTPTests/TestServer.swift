@@ -34,7 +34,7 @@ final class TestServer: Sendable {
         configuration.alertRulesFile = alertRulesFile
         var logger = Logger(label: "wharf.test")
         logger.logLevel = .warning
-        let manager = ModelManager(loader: RegistryWatcher.verifyingLoader(), logger: logger)
+        let manager = ModelManager(versionCheck: RegistryWatcher.artifactCheck, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = WharfServer.buildApplication(
             configuration: configuration, manager: manager, registry: registry, apiToken: apiToken, logger: logger

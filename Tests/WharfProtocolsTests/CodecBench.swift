@@ -11,7 +11,7 @@ import WharfCore
 /// values, each written as Python writes the float32 widened to a double (up to 17 digits).
 enum BenchBodies {
     static let pixels: [Float] = {
-        var generator = SplitMix64(seed: 3)
+        var generator = SeededGenerator(seed: 3)
         return (0..<784).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
     }()
 
@@ -27,23 +27,10 @@ enum BenchBodies {
         outputs: [TensorSpec(name: "probabilities", dtype: .float32, shape: TensorShape([-1, 10]))])
 
     static let probabilities: [String: Tensor] = {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let values = (0..<10).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
         return ["probabilities": try! Tensor(shape: [1, 10], scalars: values)]
     }()
-}
-
-/// A small deterministic generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 private let benchEnabled = getenv("WHARF_CODEC_BENCH").map { String(cString: $0) == "1" } ?? false

@@ -288,7 +288,7 @@ final class SampleTree {
 
     init(seed: UInt8 = 1) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-s3-tree-\(UUID().uuidString)")
-        var generator = SplitMix(state: UInt64(seed))
+        var generator = SeededGenerator(seed: UInt64(seed))
         big = Data((0..<(3 << 20)).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
         try write("saved_model.pb", Data("graph \(seed)".utf8))
         try write("variables/variables.data-00000-of-00001", big)
@@ -306,17 +306,6 @@ final class SampleTree {
         let url = root.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: url)
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
 

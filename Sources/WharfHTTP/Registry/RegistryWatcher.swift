@@ -70,7 +70,8 @@ public final class RegistryWatcher: Service, Sendable {
             }
             var config = ModelConfig()
             if let production = labels[Registry.productionAlias], let path = versions[production]?.path {
-                config = Self.artifactConfig(in: path) ?? config
+                // A config shipped inside the artifact (`wharf.yaml` next to the model); a broken one is ignored.
+                config = (try? RepositoryScanner.config(in: path).get()) ?? config
             }
             config.versionPolicy = .specific(Array(versions.keys).sorted())
             config.labels = labels.filter { versions[$0.value] != nil }
@@ -83,25 +84,13 @@ public final class RegistryWatcher: Service, Sendable {
         return result
     }
 
-    /// A model config shipped inside the artifact (`wharf.yaml` next to the model), if any.
-    private static func artifactConfig(in path: String) -> ModelConfig? {
-        for name in ModelConfig.fileNames {
-            guard let text = try? String(contentsOfFile: path + "/" + name, encoding: .utf8) else { continue }
-            return try? ModelConfig.parse(yaml: text, source: name)
-        }
-        return nil
-    }
-
-    /// The loader for a server with a registry: a registry artifact (a directory named by its
-    /// content hash) is verified against the hash before it loads; repository version directories
-    /// (named by numbers) load as they are.
-    public static func verifyingLoader(_ loader: @escaping ModelManager.Loader = ModelManager.runtimeLoader()) -> ModelManager.Loader {
-        { path, config in
-            let name = (path as NSString).lastPathComponent
-            if name.utf8.count == 64, name.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
-                try TreeHash.verify(directory: path, expected: name)
-            }
-            return try loader(path, config)
+    /// The version check for a server with a registry: a registry artifact (a directory named by
+    /// its content hash) is verified against the hash before it loads; repository version
+    /// directories (named by numbers) load as they are.
+    public static let artifactCheck: ModelManager.VersionCheck = { path in
+        let name = (path as NSString).lastPathComponent
+        if (try? LocalArtifactStore.checkHash(name)) != nil {
+            try TreeHash.verify(directory: path, expected: name)
         }
     }
 }

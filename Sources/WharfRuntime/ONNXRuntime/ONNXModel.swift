@@ -156,7 +156,10 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
     }
 
     public func run(signature key: String?, inputs: [String: Tensor], outputs requested: [String]?) throws -> [String: Tensor] {
-        let signature = try prepare(signature: key, inputs: inputs, outputs: requested)
+        try run(prepared: prepare(signature: key, inputs: inputs, outputs: requested), inputs: inputs, outputs: requested)
+    }
+
+    public func run(prepared signature: Signature, inputs: [String: Tensor], outputs requested: [String]?) throws -> [String: Tensor] {
         let library = self.library
         let inputNames = signature.inputs.map(\.name)
         let outputNames = requested ?? signature.outputs.map(\.name)

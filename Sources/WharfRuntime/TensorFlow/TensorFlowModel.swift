@@ -128,7 +128,10 @@ public final class TensorFlowModel: InferenceModel, @unchecked Sendable {
     }
 
     public func run(signature key: String?, inputs: [String: Tensor], outputs requested: [String]?) throws -> [String: Tensor] {
-        let signature = try prepare(signature: key, inputs: inputs, outputs: requested)
+        try run(prepared: prepare(signature: key, inputs: inputs, outputs: requested), inputs: inputs, outputs: requested)
+    }
+
+    public func run(prepared signature: Signature, inputs: [String: Tensor], outputs requested: [String]?) throws -> [String: Tensor] {
         let binding = bindings[signature.key]!
         let outputNames = requested ?? signature.outputs.map(\.name)
         let inputNames = signature.inputs.map(\.name)

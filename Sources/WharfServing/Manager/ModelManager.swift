@@ -10,6 +10,9 @@ public import WharfRuntime
 public actor ModelManager {
     /// Loads one version directory with the model's config. Runs on the loading threads.
     public typealias Loader = @Sendable (_ versionPath: String, _ config: ModelConfig) throws -> any InferenceModel
+    /// A check of a version directory before its instances load (once per version, however many
+    /// instances it has): a registry artifact's content hash, say.
+    public typealias VersionCheck = @Sendable (_ versionPath: String) throws -> Void
 
     private struct VersionEntry {
         var lifecycle = VersionLifecycle()
@@ -48,6 +51,7 @@ public actor ModelManager {
     private var models: [String: ModelEntry] = [:]
     private nonisolated let routes = Mutex<[String: Route]>([:])
     private let loader: Loader
+    private let versionCheck: VersionCheck?
     private let loadingExecutor: InferenceExecutor
     private let logger: Logger
     /// Continuations waiting for the manager to become idle (no load or unload under way).
@@ -56,13 +60,15 @@ public actor ModelManager {
 
     /// - Parameters:
     ///   - loader: how a version directory becomes a model (default: `ModelManager.runtimeLoader()`).
+    ///   - versionCheck: run on a version directory before its instances load.
     ///   - loadingThreads: threads that load models (each version runs requests on its own threads,
     ///     see `PerformanceConfig`, so a slow load never delays requests).
     public init(
-        loader: @escaping Loader = ModelManager.runtimeLoader(), loadingThreads: Int = 1,
+        loader: @escaping Loader = ModelManager.runtimeLoader(), versionCheck: VersionCheck? = nil, loadingThreads: Int = 1,
         logger: Logger = Logger(label: "wharf.models")
     ) {
         self.loader = loader
+        self.versionCheck = versionCheck
         self.loadingExecutor = InferenceExecutor(threads: loadingThreads)
         self.logger = logger
     }
@@ -309,13 +315,15 @@ public actor ModelManager {
         pendingWork += 1
         logger.info("loading model version", metadata: ["model.name": "\(name)", "model.version": "\(version)", "path": "\(source.path)"])
         let loader = self.loader
+        let versionCheck = self.versionCheck
         let executor = loadingExecutor
         let logger = self.logger
         Task {
             let result: Result<Servable, any Error>
             do {
                 result = .success(try await executor.run {
-                    try Servable.load(name: name, version: version, path: source.path, config: config, loader: loader, logger: logger)
+                    try versionCheck?(source.path)
+                    return try Servable.load(name: name, version: version, path: source.path, config: config, loader: loader, logger: logger)
                 })
             } catch {
                 result = .failure(error)
@@ -386,20 +394,20 @@ public actor ModelManager {
     /// moved to a version that is not ready yet keeps routing to the version it pointed at while
     /// that one is still ready, so that moving a label never fails requests.
     private func publishRoutes() {
-        routes.withLock { table in
-            var next: [String: Route] = [:]
-            for (name, entry) in models where !entry.removed || !entry.versions.isEmpty {
-                var route = Route(labels: entry.config.labels, defaultLabel: entry.config.defaultLabel, split: entry.config.trafficSplit)
-                for (version, item) in entry.versions {
-                    route.states[version] = item.lifecycle.state
-                    if item.lifecycle.state == .ready, let servable = item.servable { route.servables[version] = servable }
-                }
-                for (label, version) in route.labels where route.servables[version] == nil {
-                    if let previous = table[name]?.labels[label], route.servables[previous] != nil { route.labels[label] = previous }
-                }
-                next[name] = route
+        // Only the actor writes the table, so it is built outside the lock every request takes.
+        let current = routes.withLock { $0 }
+        var next: [String: Route] = [:]
+        for (name, entry) in models where !entry.removed || !entry.versions.isEmpty {
+            var route = Route(labels: entry.config.labels, defaultLabel: entry.config.defaultLabel, split: entry.config.trafficSplit)
+            for (version, item) in entry.versions {
+                route.states[version] = item.lifecycle.state
+                if item.lifecycle.state == .ready, let servable = item.servable { route.servables[version] = servable }
             }
-            table = next
+            for (label, version) in route.labels where route.servables[version] == nil {
+                if let previous = current[name]?.labels[label], route.servables[previous] != nil { route.labels[label] = previous }
+            }
+            next[name] = route
         }
+        routes.withLock { $0 = next }
     }
 }

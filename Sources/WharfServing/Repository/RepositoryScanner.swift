@@ -80,7 +80,7 @@ public struct RepositoryScanner: Sendable {
         return ModelSource(name: name, basePath: basePath, config: config(in: basePath), versions: versions)
     }
 
-    private static func config(in basePath: String) -> Result<ModelConfig, ConfigError> {
+    package static func config(in basePath: String) -> Result<ModelConfig, ConfigError> {
         for fileName in ModelConfig.fileNames {
             let path = basePath + "/" + fileName
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }

@@ -112,18 +112,22 @@ final class InferenceScheduler: @unchecked Sendable {
     func submit(
         signature: Signature, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?, alone: Bool
     ) async throws -> RunResult {
+        let key = batching == nil ? nil : InferenceScheduler.batchKey(signature: signature, inputs: inputs, outputs: outputs)
+        let rows = key == nil ? 0 : inputs.values.first?.rowCount ?? 0
         if alone, runsLoneRequestsAtOnce, let worker = borrowIdleWorker() {
             defer { giveBack(worker) }
             let started = ContinuousClock.now
-            let outputs = try workerInstances[worker].run(signature: signature.key, inputs: inputs, outputs: outputs)
+            // The same check a queued request gets when a worker takes it.
+            if let deadline, deadline < started {
+                throw ServingError(.deadlineExceeded, "the request's deadline passed before it could run")
+            }
+            let outputs = try workerInstances[worker].run(prepared: signature, inputs: inputs, outputs: outputs)
             var timing = RequestTiming()
             timing.compute = started.duration(to: .now)
-            timing.batchSize = inputs.values.first?.rowCount ?? 0
+            timing.batchSize = rows
             timing.ranOnCaller = true
             return RunResult(outputs: outputs, timing: timing)
         }
-        let key = batching == nil ? nil : InferenceScheduler.batchKey(signature: signature, inputs: inputs, outputs: outputs)
-        let rows = key == nil ? 0 : inputs.values.first?.rowCount ?? 0
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             if stopping {
@@ -265,7 +269,7 @@ final class InferenceScheduler: @unchecked Sendable {
 
     private func runAlone(_ job: Job, on instance: any InferenceModel, started: ContinuousClock.Instant) {
         do {
-            let outputs = try instance.run(signature: job.signature.key, inputs: job.inputs, outputs: job.outputs)
+            let outputs = try instance.run(prepared: job.signature, inputs: job.inputs, outputs: job.outputs)
             var timing = RequestTiming()
             timing.queue = job.enqueued.duration(to: started)
             timing.compute = started.duration(to: .now)

@@ -106,7 +106,7 @@ struct Serve: AsyncParsableCommand {
             }
             logger.notice("registry", metadata: ["records": "\(location.database)", "artifacts": "\(location.artifacts)"])
         }
-        let manager = ModelManager(loader: RegistryWatcher.verifyingLoader(), logger: Logger(label: "wharf.models"))
+        let manager = ModelManager(versionCheck: RegistryWatcher.artifactCheck, logger: Logger(label: "wharf.models"))
         let host = configuration.host
         let app = WharfServer.buildApplication(
             configuration: configuration, manager: manager, registry: registry, apiToken: token, logger: logger
