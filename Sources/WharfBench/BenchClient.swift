@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 import WharfProtocols
+import WharfCore
 
 /// The HTTP side of a benchmark.
 ///

@@ -1,3 +1,5 @@
+import WharfCore
+
 /// The results of a benchmark run: what was measured and how, and one result per step.
 public struct BenchReport: Sendable {
     /// The settings of the run.

@@ -1,5 +1,6 @@
 import NIOCore
 import Synchronization
+import WharfCore
 
 /// Closed-loop load: `concurrency` workers, each sending its next request as soon as the previous
 /// one is answered, from the start of the warm-up to the end of the measurement window.

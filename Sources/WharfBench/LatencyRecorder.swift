@@ -65,10 +65,4 @@ extension Duration {
         guard seconds >= 0 else { return 0 }
         return UInt64(seconds) * 1_000_000 + UInt64(Swift.max(0, attoseconds) / 1_000_000_000_000)
     }
-
-    /// The duration in seconds as a floating-point number.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
 }

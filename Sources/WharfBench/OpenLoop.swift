@@ -1,4 +1,5 @@
 import Synchronization
+import WharfCore
 
 /// Open-loop load: request `i` is scheduled at `start + i / rate`, whatever the server's speed,
 /// with at most `maxInFlight` requests outstanding.

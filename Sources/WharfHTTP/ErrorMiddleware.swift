@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import WharfCore
 import WharfProtocols
+import WharfRegistry
 import WharfServing
 
 extension StatusCode {
@@ -33,26 +34,42 @@ func jsonResponse(_ status: HTTPResponse.Status = .ok, _ bytes: [UInt8], headers
     return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
+/// A JSON response carrying `value` encoded with the project's JSON conventions.
+func jsonResponse(encoding value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    jsonResponse(status, Array(try JSONCoding.encode(value).utf8))
+}
+
+/// The `limit` query parameter: `fallback` when absent, 400 outside 1...`maximum`.
+func queryLimit(_ request: Request, fallback: Int, maximum: Int) throws -> Int {
+    let limit = request.uri.queryParameters.get("limit").flatMap { Int(String($0)) } ?? fallback
+    guard (1...maximum).contains(limit) else { throw RequestError(.badRequest, "limit expects 1 to \(maximum), got \(limit)") }
+    return limit
+}
+
 /// Every error becomes `{"error": "..."}` (the shape of both TF Serving's and KServe's errors)
 /// with the matching HTTP status; nothing a request does takes the server down.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as any WharfError {
-            if error.status.httpStatus.code >= 500 {
+        } catch {
+            let status = httpStatus(for: error)
+            var headers: HTTPFields = [:]
+            let message: String
+            switch error {
+            case let error as any WharfError: message = error.description
+            case let error as RequestError: message = error.message
+            case let error as HTTPError:
+                message = error.body ?? status.reasonPhrase
+                headers = error.headers
+            case let error as any HTTPResponseError: message = "\(error)"
+            default: message = "internal error: \(error)"
+            }
+            // The server's own failures are logged; statuses the HTTP layer chose are the client's.
+            if status.code >= 500, !(error is RequestError), !(error is any HTTPResponseError) {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
             }
-            return jsonResponse(error.status.httpStatus, TFServingJSON.encodeError(error.description))
-        } catch let error as RequestError {
-            return jsonResponse(error.status, TFServingJSON.encodeError(error.message))
-        } catch let error as HTTPError {
-            return jsonResponse(error.status, TFServingJSON.encodeError(error.body ?? error.status.reasonPhrase), headers: error.headers)
-        } catch let error as any HTTPResponseError {
-            return jsonResponse(error.status, TFServingJSON.encodeError("\(error)"))
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return jsonResponse(.internalServerError, TFServingJSON.encodeError("internal error: \(error)"))
+            return jsonResponse(status, TFServingJSON.encodeError(message), headers: headers)
         }
     }
 }
@@ -73,14 +90,10 @@ func observeInference(
     _ observer: (any InferenceObserver)?, model: String, api: String,
     _ body: (_ version: inout Int64?, _ timing: inout RequestTiming?) async throws -> Response
 ) async throws -> Response {
-    guard let observer else {
-        var version: Int64?
-        var timing: RequestTiming?
-        return try await body(&version, &timing)
-    }
-    let started = ContinuousClock.now
     var version: Int64?
     var timing: RequestTiming?
+    guard let observer else { return try await body(&version, &timing) }
+    let started = ContinuousClock.now
     do {
         let response = try await body(&version, &timing)
         observer.record(InferenceRecord(
@@ -94,10 +107,10 @@ func observeInference(
     }
 }
 
-/// Echoes the request id (the client's `X-Request-Id`, or Hummingbird's own) on every response
-/// so that a client's report can be matched to the server log lines carrying `hb.request.id`.
 private let requestIDField = HTTPField.Name("X-Request-Id")!
 
+/// Echoes the request id (the client's `X-Request-Id`, or Hummingbird's own) on every response
+/// so that a client's report can be matched to the server log lines carrying `hb.request.id`.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import WharfCore
 import WharfServing
 
 /// The server-side timing breakdown of one inference request: read (collecting the body), decode,
@@ -12,6 +13,9 @@ import WharfServing
 struct ServerTiming {
     static let requestField = HTTPField.Name("X-Wharf-Timing")!
     static let timeoutField = HTTPField.Name("X-Wharf-Timeout-Ms")!
+    private static let timingField = HTTPField.Name("Server-Timing")!
+    private static let batchSizeField = HTTPField.Name("X-Wharf-Batch-Size")!
+    private static let cacheField = HTTPField.Name("X-Wharf-Cache")!
 
     private let started = ContinuousClock.now
     private let wanted: Bool
@@ -69,12 +73,11 @@ struct ServerTiming {
     var headers: HTTPFields {
         guard wanted else { return [:] }
         var fields = HTTPFields()
-        fields[.init("Server-Timing")!] = parts.map { name, duration in
-            let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-            return "\(name);dur=\(String(format: "%.3f", milliseconds))"
+        fields[Self.timingField] = parts.map { name, duration in
+            "\(name);dur=\(String(format: "%.3f", duration.seconds * 1000))"
         }.joined(separator: ", ")
-        fields[.init("X-Wharf-Batch-Size")!] = String(run.batchSize)
-        fields[.init("X-Wharf-Cache")!] = run.cacheHit ? "hit" : "miss"
+        fields[Self.batchSizeField] = String(run.batchSize)
+        fields[Self.cacheField] = run.cacheHit ? "hit" : "miss"
         return fields
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import WharfCore
 
 /// Artifacts in an S3 bucket, on AWS or any S3-compatible server (addressed path-style):
 ///
@@ -198,7 +199,7 @@ public final class S3ArtifactStore: ArtifactStore {
     /// incomplete artifacts and temporary directories it removed.
     public func removeLeftovers() async throws -> Int {
         let complete = Set(try await list())
-        let cutoff = Date().addingTimeInterval(-Self.seconds(leftoverAge))
+        let cutoff = Date().addingTimeInterval(-leftoverAge.seconds)
         let objectsPrefix = s3.key("objects/")
         var removed = 0
         for prefix in try await listObjects(prefix: objectsPrefix, delimiter: "/").prefixes {
@@ -466,11 +467,6 @@ public final class S3ArtifactStore: ArtifactStore {
     /// Whether a manifest path stays inside the artifact: relative, no empty, `.` or `..` segment.
     static func isPlainRelativePath(_ path: String) -> Bool {
         !path.isEmpty && path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
-    }
-
-    private static func seconds(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import WharfCore
 import WharfMonitoring
 import WharfRegistry
 import WharfServing
@@ -29,18 +30,17 @@ struct MonitoringRoutes<Context: RequestContext> {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        router.get("wharf/status") { _, _ in try json(await status()) }
+        router.get("wharf/status") { _, _ in try jsonResponse(encoding: await status()) }
         router.get("wharf/alerts") { _, _ in
-            try json(AlertsBody(
+            try jsonResponse(encoding: AlertsBody(
                 active: engine?.active ?? [], rules: (engine?.ruleSet.rules ?? []).map { RuleBody(rule: $0) },
-                evaluationIntervalSeconds: engine.map { AlertEngine.seconds($0.ruleSet.evaluationInterval) }, ruleError: engine?.ruleError,
+                evaluationIntervalSeconds: engine.map { $0.ruleSet.evaluationInterval.seconds }, ruleError: engine?.ruleError,
                 notifiers: (dispatcher?.counters() ?? [:]).mapValues(NotifierBody.init)))
         }
         router.get("wharf/alerts/history") { request, _ in
-            let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
-            guard (1...10_000).contains(limit) else { throw RequestError(.badRequest, "limit expects 1 to 10000, got \(limit)") }
+            let limit = try queryLimit(request, fallback: 100, maximum: 10_000)
             let model = request.uri.queryParameters.get("model").map { String($0) }
-            return try json(try await history(model: model, limit: limit))
+            return try jsonResponse(encoding: try await history(model: model, limit: limit))
         }
     }
 
@@ -70,10 +70,6 @@ struct MonitoringRoutes<Context: RequestContext> {
         return StatusReport(
             uptimeSeconds: Date().timeIntervalSince(started), residentMemoryBytes: monitor.residentMemory,
             windows: monitor.windows.map(ServingMonitor.name), models: models, alerts: engine?.active ?? [])
-    }
-
-    private func json(_ value: some Encodable) throws -> Response {
-        jsonResponse(.ok, Array(try JSONCoding.encode(value).utf8))
     }
 }
 
@@ -129,10 +125,10 @@ struct RuleBody: Codable {
     init(rule: AlertRule) {
         name = rule.name
         metric = rule.metric.rawValue
-        windowSeconds = AlertEngine.seconds(rule.window)
+        windowSeconds = rule.window.seconds
         op = rule.comparison.rawValue
         threshold = rule.threshold
-        forSeconds = AlertEngine.seconds(rule.forDuration)
+        forSeconds = rule.forDuration.seconds
         severity = rule.severity
         if case .rollback(let alias) = rule.action { action = "rollback \(alias)" }
     }

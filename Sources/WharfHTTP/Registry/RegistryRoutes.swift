@@ -37,8 +37,7 @@ struct RegistryRoutes<Context: RequestContext> {
     /// database, summarized (no token: it shows no more than the dashboard does).
     func registerRuns(on router: Router<Context>) {
         router.get("pipeline/runs") { request, _ in
-            let limit = request.uri.queryParameters.get("limit").flatMap { Int(String($0)) } ?? 20
-            guard (1...1000).contains(limit) else { throw RequestError(.badRequest, "limit expects 1 to 1000, got \(limit)") }
+            let limit = try queryLimit(request, fallback: 20, maximum: 1000)
             let model = request.uri.queryParameters.get("model").map { String($0) }
             let runs = try await registry.store.runs(model: model, limit: limit)
             let dates = ISO8601DateFormatter()
@@ -63,17 +62,17 @@ struct RegistryRoutes<Context: RequestContext> {
     func register(on router: Router<Context>, token: String?) {
         let group = router.group("registry")
         if let token { group.add(middleware: BearerTokenMiddleware(token: token)) }
-        group.get("models") { _, _ in try json(try await registry.store.models()) }
+        group.get("models") { _, _ in try jsonResponse(encoding: try await registry.store.models()) }
         group.get("models/{model}") { _, context in
             let model = try await registry.model(try context.parameters.require("model"))
             let aliases = try await registry.store.aliases(of: model.name)
             let versions = try await registry.store.versions(of: model.name).filter { $0.status == .ready }
-            return try json(ModelDetail(model: model, aliases: aliases, versions: versions))
+            return try jsonResponse(encoding: ModelDetail(model: model, aliases: aliases, versions: versions))
         }
         group.get("models/{model}/versions") { request, context in
             let model = try await registry.model(try context.parameters.require("model"))
             let all = request.uri.queryParameters.get("all") == "true"
-            return try json(try await registry.store.versions(of: model.name).filter { all || $0.status == .ready })
+            return try jsonResponse(encoding: try await registry.store.versions(of: model.name).filter { all || $0.status == .ready })
         }
         group.post("models/{model}/versions") { request, context in
             let body: PushBody = try await decode(request)
@@ -82,27 +81,27 @@ struct RegistryRoutes<Context: RequestContext> {
                 description: body.description ?? "", tags: body.tags ?? [], metrics: body.metrics ?? [:], lineage: body.lineage ?? Lineage())
             if let author = body.author { push.author = author }
             if Registry.isBasePath(body.path) {
-                return try json(try await registry.importBasePath(push), status: .created)
+                return try jsonResponse(encoding: try await registry.importBasePath(push), status: .created)
             }
-            return try json(try await registry.push(push), status: .created)
+            return try jsonResponse(encoding: try await registry.push(push), status: .created)
         }
         group.get("models/{model}/versions/{version}") { _, context in
-            try json(try await registry.readyVersion(model: try context.parameters.require("model"), version: try version(context)))
+            try jsonResponse(encoding: try await registry.readyVersion(model: try context.parameters.require("model"), version: try version(context)))
         }
         group.put("models/{model}/versions/{version}/tags") { request, context in
             let body: TagsBody = try await decode(request)
             for tag in body.tags { try RegistryNames.validate(tag, "tag") }
             let model = try await registry.model(try context.parameters.require("model"))
-            return try json(try await registry.store.setTags(model: model.name, version: try version(context), tags: body.tags, actor: actor(request)))
+            return try jsonResponse(encoding: try await registry.store.setTags(model: model.name, version: try version(context), tags: body.tags, actor: actor(request)))
         }
         group.delete("models/{model}/versions/{version}") { request, context in
-            try json(try await registry.deleteVersion(
+            try jsonResponse(encoding: try await registry.deleteVersion(
                 model: try context.parameters.require("model"), version: try version(context), actor: actor(request),
                 reason: request.uri.queryParameters.get("reason") ?? ""))
         }
         group.get("models/{model}/aliases") { _, context in
             let model = try await registry.model(try context.parameters.require("model"))
-            return try json(try await registry.store.aliases(of: model.name))
+            return try jsonResponse(encoding: try await registry.store.aliases(of: model.name))
         }
         group.put("models/{model}/aliases/{alias}") { request, context in
             let body: AliasBody = try await decode(request)
@@ -110,20 +109,20 @@ struct RegistryRoutes<Context: RequestContext> {
                 model: try context.parameters.require("model"), alias: try context.parameters.require("alias"), version: body.version,
                 actor: actor(request), reason: body.reason ?? "")
             await watcher?.poll()
-            return try json(event)
+            return try jsonResponse(encoding: event)
         }
         group.delete("models/{model}/aliases/{alias}") { request, context in
             let event = try await registry.removeAlias(
                 model: try context.parameters.require("model"), alias: try context.parameters.require("alias"), actor: actor(request),
                 reason: request.uri.queryParameters.get("reason") ?? "")
             await watcher?.poll()
-            return try json(event)
+            return try jsonResponse(encoding: event)
         }
         group.get("models/{model}/aliases/{alias}/history") { _, context in
             let model = try await registry.model(try context.parameters.require("model"))
             let alias = try context.parameters.require("alias")
             try RegistryNames.validate(alias, "alias")
-            return try json(try await registry.store.events(model: model.name, alias: alias))
+            return try jsonResponse(encoding: try await registry.store.events(model: model.name, alias: alias))
         }
         group.post("models/{model}/rollback") { request, context in
             let body: RollbackBody = try await decode(request, emptyAllowed: true) ?? RollbackBody()
@@ -131,20 +130,20 @@ struct RegistryRoutes<Context: RequestContext> {
                 model: try context.parameters.require("model"), alias: body.alias ?? Registry.productionAlias, to: body.to,
                 actor: actor(request), reason: body.reason ?? "")
             await watcher?.poll()
-            return try json(event)
+            return try jsonResponse(encoding: event)
         }
         group.get("models/{model}/history") { _, context in
             let model = try await registry.model(try context.parameters.require("model"))
-            return try json(try await registry.store.events(model: model.name))
+            return try jsonResponse(encoding: try await registry.store.events(model: model.name))
         }
         group.put("models/{model}/retention") { request, context in
             let policy: RetentionPolicy = try await decode(request)
             let model = try await registry.model(try context.parameters.require("model"))
-            return try json(try await registry.store.setRetention(model: model.name, policy: policy, actor: actor(request)))
+            return try jsonResponse(encoding: try await registry.store.setRetention(model: model.name, policy: policy, actor: actor(request)))
         }
         group.get("models/{model}/traffic") { _, context in
             let model = try await registry.model(try context.parameters.require("model"))
-            return try json(try await registry.store.trafficSplits(model: model.name).first)
+            return try jsonResponse(encoding: try await registry.store.trafficSplits(model: model.name).first)
         }
         group.put("models/{model}/traffic") { request, context in
             let body: TrafficBody = try await decode(request)
@@ -152,11 +151,11 @@ struct RegistryRoutes<Context: RequestContext> {
                 model: try context.parameters.require("model"), alias: body.alias ?? "canary", weight: body.weight,
                 stickyHeader: body.stickyHeader, actor: actor(request), reason: body.reason ?? "")
             await watcher?.poll()
-            return try json(event)
+            return try jsonResponse(encoding: event)
         }
         group.post("gc") { request, _ in
             let body: CollectBody = try await decode(request, emptyAllowed: true) ?? CollectBody()
-            return try json(try await registry.collectGarbage(dryRun: body.dryRun ?? false, actor: actor(request)))
+            return try jsonResponse(encoding: try await registry.collectGarbage(dryRun: body.dryRun ?? false, actor: actor(request)))
         }
     }
 
@@ -196,10 +195,6 @@ struct RegistryRoutes<Context: RequestContext> {
         } catch {
             throw RequestError(.badRequest, "the body is not the JSON expected: \(error)")
         }
-    }
-
-    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        jsonResponse(status, Array(try JSONCoding.encode(value).utf8))
     }
 }
 

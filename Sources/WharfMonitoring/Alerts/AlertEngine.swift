@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import WharfCore
 import WharfServing
 
 /// Where an alert is: `inactive` → `pending` (condition true, not yet for long enough) →
@@ -169,9 +170,10 @@ public final class AlertEngine: Service, Sendable {
         let rules = ruleSet.rules
         let nowNanos = Int64(now.timeIntervalSince1970 * 1e9)
         var observations: [(AlertRule, String?, Int64?, Double?)] = []
+        let observed = monitor.observedVersions
         for rule in rules {
             if rule.metric.isPerVersion {
-                for (model, version) in monitor.observedVersions where version != nil && (rule.models?.contains(model) ?? true) {
+                for (model, version) in observed where version != nil && (rule.models?.contains(model) ?? true) {
                     let stats = monitor.stats(model: model, version: version, window: rule.window, at: nowNanos)
                     var value = stats.flatMap { rule.metric.value(in: $0) }
                     if rule.metric != .requestRate, (stats?.requests ?? 0) < rule.minRequests { value = nil }
@@ -194,17 +196,18 @@ public final class AlertEngine: Service, Sendable {
                 if holds, let value {
                     if alert == nil || alert!.state == .inactive || alert!.state == .resolved {
                         alert = Self.makeAlert(rule, model: model, version: version, value: value, since: now, key: key)
+                    } else {
+                        alert!.value = value
+                        alert!.annotations = Self.render(rule, model: model, version: version, value: value)
                     }
-                    alert!.value = value
-                    alert!.annotations = Self.render(rule, model: model, version: version, value: value)
-                    if alert!.state == .pending, now.timeIntervalSince(alert!.activeSince) >= Self.seconds(rule.forDuration) {
+                    if alert!.state == .pending, now.timeIntervalSince(alert!.activeSince) >= rule.forDuration.seconds {
                         alert!.state = .firing
                         alert!.firingSince = now
                         alert!.lastNotified = now
                         notifications.append(alert!)
                         events.append(Self.event(.firing, alert!, at: now))
                         if let action = rule.action { actions.append((action, alert!)) }
-                    } else if alert!.state == .firing, let last = alert!.lastNotified, now.timeIntervalSince(last) >= Self.seconds(rule.repeatInterval) {
+                    } else if alert!.state == .firing, let last = alert!.lastNotified, now.timeIntervalSince(last) >= rule.repeatInterval.seconds {
                         alert!.lastNotified = now
                         notifications.append(alert!)
                     }
@@ -248,20 +251,14 @@ public final class AlertEngine: Service, Sendable {
             events.append(event)
         }
         for var event in events {
-            event.id = state.withLock { state in
-                defer { state.nextHistoryID += 1 }
-                return state.nextHistoryID
-            }
             state.withLock { state in
+                event.id = state.nextHistoryID
+                state.nextHistoryID += 1
                 state.history.append(event)
                 if state.history.count > Self.recentHistoryLimit { state.history.removeFirst(state.history.count - Self.recentHistoryLimit) }
             }
             await hooks.record(event)
         }
-    }
-
-    public static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func fingerprint(rule: String, model: String?, version: Int64?) -> String {
@@ -279,7 +276,7 @@ public final class AlertEngine: Service, Sendable {
         if let model { labels["model"] = model }
         if let version { labels["version"] = String(version) }
         return ActiveAlert(
-            rule: rule.name, state: rule.forDuration == .zero ? .pending : .pending, model: model, version: version,
+            rule: rule.name, state: .pending, model: model, version: version,
             metric: rule.metric.rawValue, value: value, threshold: rule.threshold, severity: rule.severity, labels: labels,
             annotations: render(rule, model: model, version: version, value: value), activeSince: since, fingerprint: key)
     }

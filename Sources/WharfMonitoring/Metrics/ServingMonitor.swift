@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 public import Prometheus
 import Synchronization
+import WharfCore
 import WharfRuntime
 public import WharfServing
 
@@ -95,14 +96,14 @@ public final class ServingMonitor: InferenceObserver, Sendable {
         let instruments = self.instruments.withLock { table in table[key] } ?? makeInstruments(key)
         instruments.requests.increment()
         if record.modelFailed { instruments.modelErrors.increment() }
-        instruments.latency.recordNanoseconds(Self.nanoseconds(record.duration))
+        instruments.latency.recordNanoseconds(record.duration.nanoseconds)
         if let timing = record.timing {
             if timing.cacheHit {
                 instruments.cacheHits.increment()
             } else {
                 if timing.cacheLookedUp { instruments.cacheMisses.increment() }
-                instruments.queue.recordNanoseconds(Self.nanoseconds(timing.queue))
-                instruments.compute.recordNanoseconds(Self.nanoseconds(timing.compute))
+                instruments.queue.recordNanoseconds(timing.queue.nanoseconds)
+                instruments.compute.recordNanoseconds(timing.compute.nanoseconds)
                 if timing.leadsBatch { instruments.batchSize.record(timing.batchSize) }
             }
         }
@@ -131,10 +132,6 @@ public final class ServingMonitor: InferenceObserver, Sendable {
             table[key] = made
             return made
         }
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     // MARK: Reading
@@ -198,8 +195,8 @@ public final class ServingMonitor: InferenceObserver, Sendable {
             let labels = [("model", servable.name), ("version", String(servable.version))]
             gauge("inflight", "requests", "Requests holding the version now.", labels).set(to: Double(servable.inFlight))
             gauge("queued", "requests", "Requests waiting in the version's queue.", labels).set(to: Double(servable.queueDepth))
-            gauge("model_load", "seconds", "How long the version took to load.", labels).set(to: Double(Self.nanoseconds(servable.loadTime)) / 1e9)
-            gauge("model_warmup", "seconds", "How long the version's warm-up took.", labels).set(to: Double(Self.nanoseconds(servable.warmupTime)) / 1e9)
+            gauge("model_load", "seconds", "How long the version took to load.", labels).set(to: servable.loadTime.seconds)
+            gauge("model_warmup", "seconds", "How long the version's warm-up took.", labels).set(to: servable.warmupTime.seconds)
             let runtime = "\(servable.model.runtime)"
             if seen.insert(runtime).inserted {
                 gauge("runtime", "info", "The inference runtimes in use, by version.", [("runtime", runtime), ("version", servable.model.metadata["runtime_version"] ?? "")])

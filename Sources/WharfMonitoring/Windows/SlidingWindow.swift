@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import Synchronization
+import WharfCore
 
 /// What happened in a window of time: request rate, error rate and latency percentiles.
 public struct WindowStats: Sendable, Codable, Equatable {
@@ -64,13 +65,9 @@ public final class SlidingWindow: Sendable {
     public init(resolution: Duration = .seconds(1), span: Duration = .seconds(300)) {
         self.resolution = resolution
         self.span = span
-        resolutionNanos = max(1, Self.nanoseconds(resolution))
-        let count = Int(Self.nanoseconds(span) / resolutionNanos) + 2
+        resolutionNanos = max(1, resolution.nanoseconds)
+        let count = Int(span.nanoseconds / resolutionNanos) + 2
         buckets = Mutex(Array(repeating: Bucket(), count: count))
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// The current time in nanoseconds since 1970 (wall clock, so windows line up across processes).
@@ -83,7 +80,7 @@ public final class SlidingWindow: Sendable {
     /// Records one request.
     public func record(latency: Duration, error: Bool, at now: Int64 = SlidingWindow.now()) {
         let index = now / resolutionNanos
-        let micros = UInt64(max(1, Self.nanoseconds(latency) / 1000))
+        let micros = UInt64(max(1, latency.nanoseconds / 1000))
         buckets.withLock { buckets in
             let slot = Int(index % Int64(buckets.count))
             if buckets[slot].index != index {
@@ -103,20 +100,20 @@ public final class SlidingWindow: Sendable {
 
     /// The statistics of the last `window` (at most `span`).
     public func stats(window: Duration, at now: Int64 = SlidingWindow.now()) -> WindowStats {
-        let windowNanos = min(Self.nanoseconds(window), Self.nanoseconds(span))
+        let windowNanos = min(window.nanoseconds, span.nanoseconds)
         let newest = now / resolutionNanos
         let oldest = (now - windowNanos) / resolutionNanos + 1
         var stats = WindowStats(windowSeconds: Double(windowNanos) / 1e9)
         var merged: Histogram<UInt32>?
         var sum: Double = 0
-        buckets.withLock { buckets in
-            for bucket in buckets where bucket.index >= oldest && bucket.index <= newest {
-                stats.requests += bucket.requests
-                stats.errors += bucket.errors
-                sum += bucket.latencySum
-                if let histogram = bucket.histogram {
-                    if merged == nil { merged = histogram } else { merged!.add(histogram) }
-                }
+        // Copies (the histograms are copy-on-write) so that merging never holds up `record`.
+        let live = buckets.withLock { buckets in buckets.filter { $0.index >= oldest && $0.index <= newest } }
+        for bucket in live {
+            stats.requests += bucket.requests
+            stats.errors += bucket.errors
+            sum += bucket.latencySum
+            if let histogram = bucket.histogram {
+                if merged == nil { merged = histogram } else { merged!.add(histogram) }
             }
         }
         guard stats.requests > 0, let merged else { return stats }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import WharfCore
 public import WharfRuntime
 
 /// Converts models and checks their parity by running `python/convert.py` (tf2onnx,
@@ -118,7 +119,7 @@ public struct Converter: Sendable {
         return ConversionResult(
             source: answer.source, outputPath: answer.output, target: target,
             variant: Quantization(rawValue: answer.variant) ?? options.quantization, sizeBytes: answer.sizeBytes,
-            durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            durationSeconds: elapsed.seconds,
             converter: answer.converter, parameters: answer.parameters,
             parity: answer.parity.map { $0.report(thresholds: thresholds) })
     }

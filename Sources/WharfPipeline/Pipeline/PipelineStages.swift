@@ -69,7 +69,7 @@ extension PipelineRunner {
                     bad.append("output '\(name)' holds \(values[index]) (element \(index) of \(values.count))")
                 }
             }
-            return (model.signatures.count, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000, bad)
+            return (model.signatures.count, elapsed.seconds * 1000, bad)
         }
         guard result.bad.isEmpty else {
             throw StageFailure(detail: "smoke inference on \(rows) synthesized rows: \(result.bad.joined(separator: "; "))", numbers: ["signatures": Double(result.signatures)])

@@ -241,8 +241,7 @@ final class InferenceScheduler: @unchecked Sendable {
             let now = ContinuousClock.now
             if rows >= batching.maxBatchSize || stopping || now >= closes { break }
             let wait = now.duration(to: closes)
-            let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-            _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+            _ = condition.wait(until: Date(timeIntervalSinceNow: wait.seconds))
         }
         if !queue.isEmpty { condition.signal() }
         return batch

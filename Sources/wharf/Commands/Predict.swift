@@ -111,7 +111,7 @@ struct Predict: ParsableCommand {
             } else {
                 FileHandle.standardOutput.write(Data(output))
             }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             FileHandle.standardError.write(Data(String(
                 format: "%d rows in %d batches on %d instances: %.2f s, %.0f rows/s\n", total, batches.count, count, seconds,
                 Double(total) / max(seconds, 1e-9)).utf8))
