@@ -51,10 +51,18 @@ public final class Registry: Sendable {
 
     /// Registers the model directory `request.path` as the next version of `request.model`.
     public func push(_ request: PushRequest, owner: PushOwner = .current) async throws -> VersionRecord {
+        let path = URL(fileURLWithPath: request.path).standardizedFileURL.path
+        try validateNames(request)
+        return try await push(request, path: path, facts: try inspector.inspect(directory: path), owner: owner)
+    }
+
+    private func validateNames(_ request: PushRequest) throws {
         try RegistryNames.validate(request.model, "model name")
         for tag in request.tags { try RegistryNames.validate(tag, "tag") }
-        let path = URL(fileURLWithPath: request.path).standardizedFileURL.path
-        let facts = try inspector.inspect(directory: path)
+    }
+
+    /// Registers `path`, already inspected (`facts`).
+    private func push(_ request: PushRequest, path: String, facts: ArtifactFacts, owner: PushOwner) async throws -> VersionRecord {
         var lineage = request.lineage
         if lineage.sourcePath == nil { lineage.sourcePath = path }
         let version = try await store.reserveVersion(
@@ -88,17 +96,31 @@ public final class Registry: Sendable {
         guard !numbers.isEmpty else {
             throw RegistryError(.notAModel, "\(base) holds no model and no numbered version directories (a TF Serving base path has BASE/1/, BASE/2/, ...)")
         }
+        try validateNames(request)
         // Check every version first: an import is all or nothing up front.
-        for number in numbers { _ = try inspector.inspect(directory: base + "/\(number)") }
+        let facts = try numbers.map { number in try inspector.inspect(directory: base + "/\(number)") }
         var records: [VersionRecord] = []
-        for number in numbers {
+        for (number, facts) in zip(numbers, facts) {
             var one = request
             one.path = base + "/\(number)"
             one.lineage.sourceVersion = number
             one.lineage.sourcePath = one.path
-            records.append(try await push(one, owner: owner))
+            records.append(try await push(one, path: one.path, facts: facts, owner: owner))
         }
         return records
+    }
+
+    /// Replaces a version's tags (recorded).
+    public func setTags(model: String, version: Int64, tags: [String], actor: String = Registry.defaultActor) async throws -> VersionRecord {
+        for tag in tags { try RegistryNames.validate(tag, "tag") }
+        _ = try await self.model(model)
+        return try await store.setTags(model: model, version: version, tags: tags, actor: actor)
+    }
+
+    /// Sets a model's retention policy (recorded).
+    public func setRetention(model: String, policy: RetentionPolicy, actor: String = Registry.defaultActor) async throws -> ModelRecord {
+        _ = try await self.model(model)
+        return try await store.setRetention(model: model, policy: policy, actor: actor)
     }
 
     /// Whether `path` is a TF Serving base path (numbered version directories, no model at the top).
@@ -257,9 +279,8 @@ public final class Registry: Sendable {
     /// reports what it would do.
     public func collectGarbage(model only: String? = nil, dryRun: Bool = false, now: Date = Date(), actor: String = Registry.defaultActor) async throws -> CollectionReport {
         var report = CollectionReport()
-        let here = PushOwner.current.host
         for (record, owner) in try await store.pendingVersions() {
-            guard let owner, owner.host == here, owner.pid != PushOwner.current.pid, !Self.processIsAlive(owner.pid) else { continue }
+            guard let owner, !Self.isAlive(owner) else { continue }
             report.abandonedPushes.append("\(record.model):\(record.version)")
             if !dryRun {
                 try await store.failVersion(model: record.model, version: record.version, reason: "push interrupted: process \(owner.pid) is gone", now: now)

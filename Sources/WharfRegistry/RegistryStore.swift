@@ -11,10 +11,8 @@ public struct PushOwner: Sendable, Equatable {
         self.pid = pid
     }
 
-    /// This process.
-    public static var current: PushOwner {
-        PushOwner(host: ProcessInfo.processInfo.hostName, pid: Int64(ProcessInfo.processInfo.processIdentifier))
-    }
+    /// This process (the host name is looked up once).
+    public static let current = PushOwner(host: ProcessInfo.processInfo.hostName, pid: Int64(ProcessInfo.processInfo.processIdentifier))
 }
 
 /// The registry's records (models, versions, aliases, audit events) in a SQL database. Every

@@ -90,9 +90,8 @@ struct RegistryRoutes<Context: RequestContext> {
         }
         group.put("models/{model}/versions/{version}/tags") { request, context in
             let body: TagsBody = try await decode(request)
-            for tag in body.tags { try RegistryNames.validate(tag, "tag") }
-            let model = try await registry.model(try context.parameters.require("model"))
-            return try jsonResponse(encoding: try await registry.store.setTags(model: model.name, version: try version(context), tags: body.tags, actor: actor(request)))
+            return try jsonResponse(encoding: try await registry.setTags(
+                model: try context.parameters.require("model"), version: try version(context), tags: body.tags, actor: actor(request)))
         }
         group.delete("models/{model}/versions/{version}") { request, context in
             try jsonResponse(encoding: try await registry.deleteVersion(
@@ -138,8 +137,8 @@ struct RegistryRoutes<Context: RequestContext> {
         }
         group.put("models/{model}/retention") { request, context in
             let policy: RetentionPolicy = try await decode(request)
-            let model = try await registry.model(try context.parameters.require("model"))
-            return try jsonResponse(encoding: try await registry.store.setRetention(model: model.name, policy: policy, actor: actor(request)))
+            return try jsonResponse(encoding: try await registry.setRetention(
+                model: try context.parameters.require("model"), policy: policy, actor: actor(request)))
         }
         group.get("models/{model}/traffic") { _, context in
             let model = try await registry.model(try context.parameters.require("model"))

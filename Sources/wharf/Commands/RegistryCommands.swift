@@ -72,9 +72,10 @@ struct Models: AsyncParsableCommand {
                 if json { return try printJSON(models) }
                 guard !models.isEmpty else { return print("no models registered; add one with `wharf versions push MODEL PATH`") }
                 var table = TextTable("MODEL", "VERSIONS", "LATEST", "ALIASES", "CREATED")
+                let aliasesByModel = Dictionary(grouping: try await registry.store.aliases(), by: \.model)
                 for model in models {
                     let ready = try await registry.store.versions(of: model.name).filter { $0.status == .ready }
-                    let aliases = try await registry.store.aliases(of: model.name).map { "\($0.alias)=\($0.version)" }
+                    let aliases = (aliasesByModel[model.name] ?? []).map { "\($0.alias)=\($0.version)" }
                     table.add(
                         model.name, String(ready.count), ready.last.map { String($0.version) } ?? "-", aliases.joined(separator: " "),
                         TextTable.time(model.createdAt))
@@ -243,9 +244,7 @@ struct Versions: AsyncParsableCommand {
         func run() async throws {
             let number = try parseVersion(version)
             try await withRegistry(registry, inspect: false) { registry in
-                for tag in tags { try RegistryNames.validate(tag, "tag") }
-                _ = try await registry.model(model)
-                let record = try await registry.store.setTags(model: model, version: number, tags: tags, actor: Registry.defaultActor)
+                let record = try await registry.setTags(model: model, version: number, tags: tags)
                 if json { return try printJSON(record) }
                 print("\(model) version \(number) tags: \(record.tags.isEmpty ? "none" : record.tags.joined(separator: ", "))")
             }
@@ -408,8 +407,7 @@ struct Retention: AsyncParsableCommand {
             guard !policy.isEmpty else { throw ValidationError("give --keep-last, --keep-younger-than, or --clear") }
         }
         try await withRegistry(registry, inspect: false) { registry in
-            _ = try await registry.model(model)
-            let record = try await registry.store.setRetention(model: model, policy: policy, actor: Registry.defaultActor)
+            let record = try await registry.setRetention(model: model, policy: policy)
             print("\(model): \(Registry.describe(record.retention))")
         }
     }

@@ -25,10 +25,15 @@ struct TextTable {
 
     /// A timestamp people read: local time to the second.
     static func time(_ date: Date) -> String {
+        timeFormatter.string(from: date)
+    }
+
+    /// Made once: one table prints many times. The CLI formats on one task at a time.
+    nonisolated(unsafe) private static let timeFormatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
-    }
+        return formatter
+    }()
 
     /// A byte count people read.
     static func bytes(_ count: Int64) -> String {
