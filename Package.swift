@@ -97,6 +97,7 @@ let package = Package(
                 "WharfRuntime",
                 "WharfServing",
                 "WharfRegistry",
+                "WharfMonitoring",
                 "WharfHTTP",
                 "WharfBench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

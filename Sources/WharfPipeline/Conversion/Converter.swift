@@ -47,16 +47,7 @@ public struct Converter: Sendable {
                     + "with tensorflow-cpu, tf2onnx and onnxruntime, or set WHARF_VENV to one.")
         }
         let besideVenv = URL(fileURLWithPath: venv).deletingLastPathComponent().appendingPathComponent("python/convert.py").path
-        var candidates = [besideVenv]
-        for root in locator.searchRoots {
-            var directory = URL(fileURLWithPath: root).standardizedFileURL
-            while true {
-                candidates.append(directory.appendingPathComponent("python/convert.py").path)
-                let parent = directory.deletingLastPathComponent()
-                if parent.path == directory.path { break }
-                directory = parent
-            }
-        }
+        let candidates = [besideVenv] + locator.pathsUpward("python/convert.py")
         guard let script = candidates.first(where: { fileManager.fileExists(atPath: $0) }) else {
             throw ConversionError(
                 .environmentMissing, "python/convert.py not found beside \(venv) or above \(locator.searchRoots.joined(separator: ", "))")

@@ -35,8 +35,9 @@ enum LocalBench {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw PipelineError("the benchmark server did not start") }
         await manager.waitUntilIdle()
-        var results: [Measurement] = []
+        let outcome: Result<[Measurement], any Error>
         do {
+            var results: [Measurement] = []
             for run in runs {
                 let bench = BenchConfiguration(
                     baseURL: "http://127.0.0.1:\(port)", model: run.model, version: run.version, inferenceProtocol: .v2Binary,
@@ -53,13 +54,12 @@ enum LocalBench {
                 }
                 results.append(Measurement(p95Milliseconds: step.latency.p95 / 1000, throughput: step.throughput))
             }
+            outcome = .success(results)
         } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
-            throw error
+            outcome = .failure(error)
         }
         await group.triggerGracefulShutdown()
         _ = try? await task.value
-        return results
+        return try outcome.get()
     }
 }

@@ -124,11 +124,8 @@ public final class PipelineRunner: Sendable {
             run.stages[index] = stage
             if let version = context.outputs["version"].flatMap(Int64.init) { run.version = version }
             if let decision = context.outputs["decision"] { run.decision = decision }
-            if stage.status == .failed {
-                try await save(run)
-                return
-            }
             try await save(run)
+            if stage.status == .failed { return }
         }
         run.status = .succeeded
         try await save(run)

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import WharfBench
 import WharfCore
 import WharfHTTP
+import WharfMonitoring
 import WharfRegistry
 import WharfRuntime
 import WharfServing
@@ -319,16 +320,14 @@ extension PipelineRunner {
             productionStats = (0, 0, nil)
             for target in targets {
                 let windows = try await target.windows(model: context.model)
-                if let window = windows[version] {
-                    canaryStats.requests += window.requests
-                    canaryStats.errors += window.errors
-                    canaryStats.p95 = max(canaryStats.p95 ?? 0, window.p95 ?? 0)
+                func add(_ window: WindowStats?, to stats: inout (requests: Int, errors: Int, p95: Double?)) {
+                    guard let window else { return }
+                    stats.requests += window.requests
+                    stats.errors += window.errors
+                    stats.p95 = max(stats.p95 ?? 0, window.latencyP95 ?? 0)
                 }
-                if let window = windows[production] {
-                    productionStats.requests += window.requests
-                    productionStats.errors += window.errors
-                    productionStats.p95 = max(productionStats.p95 ?? 0, window.p95 ?? 0)
-                }
+                add(windows[version], to: &canaryStats)
+                add(windows[production], to: &productionStats)
             }
             // Stop early once the canary clearly fails.
             if canaryStats.requests >= max(definition.canaryMinRequests, 10),

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import WharfMonitoring
 import WharfRegistry
 
 /// A running Wharf server the pipeline deploys to, reached over HTTP: the registry's management
@@ -131,28 +132,16 @@ public struct TargetClient: Sendable {
         return (answer.status, answer.text)
     }
 
-    /// One version's numbers over the target's shortest monitoring window.
-    struct VersionWindow: Sendable {
-        var requests: Int
-        var errors: Int
-        var p95: Double?
-    }
-
-    /// The target's windows for the versions of `model` (shortest window).
-    func windows(model: String) async throws -> [Int64: VersionWindow] {
+    /// The target's shortest monitoring window for each version of `model`.
+    func windows(model: String) async throws -> [Int64: WindowStats] {
         let answer = try await send(.GET, "/wharf/status")
-        guard answer.status == 200, let status = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] else {
+        guard answer.status == 200, let status = try? JSONCoding.decode(StatusReport.self, answer.text) else {
             throw PipelineError("\(baseURL)/wharf/status answered \(answer.status): monitoring must be on for the canary analysis")
         }
-        let name = (status["windows"] as? [String])?.first ?? "1m"
-        var result: [Int64: VersionWindow] = [:]
-        for entry in status["models"] as? [[String: Any]] ?? [] where entry["model"] as? String == model {
-            guard let version = (entry["version"] as? NSNumber)?.int64Value,
-                let window = (entry["windows"] as? [String: Any])?[name] as? [String: Any]
-            else { continue }
-            result[version] = VersionWindow(
-                requests: (window["requests"] as? NSNumber)?.intValue ?? 0, errors: (window["errors"] as? NSNumber)?.intValue ?? 0,
-                p95: (window["latency_p95_seconds"] as? NSNumber)?.doubleValue)
+        let name = status.windows.first ?? "1m"
+        var result: [Int64: WindowStats] = [:]
+        for entry in status.models where entry.model == model {
+            if let window = entry.windows[name] { result[entry.version] = window }
         }
         return result
     }

@@ -43,11 +43,19 @@ public struct RuntimeLocator: Sendable {
     public func candidateVenvs() -> [String] {
         var result: [String] = []
         if let venv = environment["WHARF_VENV"], !venv.isEmpty { result.append(venv) }
+        for venv in pathsUpward(".venv") where FileManager.default.fileExists(atPath: venv) && !result.contains(venv) {
+            result.append(venv)
+        }
+        return result
+    }
+
+    /// `relative` in every search root and every directory above it, nearest first (existing or not).
+    public func pathsUpward(_ relative: String) -> [String] {
+        var result: [String] = []
         for root in searchRoots {
             var directory = URL(fileURLWithPath: root).standardizedFileURL
             while true {
-                let venv = directory.appendingPathComponent(".venv").path
-                if FileManager.default.fileExists(atPath: venv), !result.contains(venv) { result.append(venv) }
+                result.append(directory.appendingPathComponent(relative).path)
                 let parent = directory.deletingLastPathComponent()
                 if parent.path == directory.path { break }
                 directory = parent

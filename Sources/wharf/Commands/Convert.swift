@@ -109,7 +109,7 @@ struct Convert: AsyncParsableCommand {
             throw CLIError(error)
         }
         if json {
-            print(try encodeJSON(result))
+            try printJSON(result)
         } else {
             let parameters = result.parameters.keys.sorted().map { "\($0) \(result.parameters[$0]!)" }.joined(separator: ", ")
             print("converted \(result.source) → \(result.outputPath)")
@@ -184,7 +184,7 @@ struct Parity: AsyncParsableCommand {
         } catch {
             throw CLIError(error)
         }
-        print(json ? try encodeJSON(report) : parityTable(report))
+        if json { try printJSON(report) } else { print(parityTable(report)) }
         if !report.passed { throw ExitCode(1) }
     }
 }
@@ -207,11 +207,4 @@ func parityTable(_ report: ParityReport) -> String {
         thresholds: \(report.thresholds.summary)
         \(report.passed ? "PASSED" : "FAILED")
         """
-}
-
-/// `value` as indented JSON with sorted keys.
-private func encodeJSON(_ value: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

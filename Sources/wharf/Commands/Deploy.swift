@@ -37,7 +37,7 @@ struct Deploy: AsyncParsableCommand {
         let location = registryOptions.location
         let apiToken = token ?? ProcessInfo.processInfo.environment["WHARF_API_TOKEN"]
             ?? (try? String(contentsOfFile: location.dataDirectory + "/api-token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let urls = target.isEmpty ? [ProcessInfo.processInfo.environment["WHARF_SERVER"] ?? "http://127.0.0.1:8501"] : target
+        let urls = target.isEmpty ? [ServerOptions.defaultURL] : target
         let result = try await withRegistry(registryOptions, inspect: false) { registry in
             let runner = PipelineRunner(
                 registry: registry, targets: urls.map { TargetClient(baseURL: $0, token: apiToken) }, converter: PythonConverter(),

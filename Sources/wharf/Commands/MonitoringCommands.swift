@@ -12,8 +12,11 @@ struct ServerOptions: ParsableArguments {
     var server: String?
 
     var url: String {
-        (server ?? ProcessInfo.processInfo.environment["WHARF_SERVER"] ?? "http://127.0.0.1:8501").trimmingCharacters(in: ["/"])
+        (server ?? Self.defaultURL).trimmingCharacters(in: ["/"])
     }
+
+    /// `$WHARF_SERVER`, else the local server on TF Serving's REST port.
+    static var defaultURL: String { ProcessInfo.processInfo.environment["WHARF_SERVER"] ?? "http://127.0.0.1:8501" }
 
     /// GETs `path` and decodes the JSON answer; errors say which server did not answer.
     func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
