@@ -43,14 +43,14 @@ extension InferenceModel {
         try run(signature: signature, inputs: inputs, outputs: nil)
     }
 
-    /// Resolves a request's signature key (`nil` or empty picks the default) and checks its inputs
-    /// and requested outputs; the common first step of every backend's `run`, and of schedulers
-    /// that validate a request before it joins a batch.
     /// By default the inputs are simply checked again.
     public func run(prepared signature: Signature, inputs: [String: Tensor], outputs: [String]?) throws -> [String: Tensor] {
         try run(signature: signature.key, inputs: inputs, outputs: outputs)
     }
 
+    /// Resolves a request's signature key (`nil` or empty picks the default) and checks its inputs
+    /// and requested outputs; the common first step of every backend's `run`, and of schedulers
+    /// that validate a request before it joins a batch.
     public func prepare(signature key: String?, inputs: [String: Tensor], outputs: [String]?) throws(InferenceError) -> Signature {
         let signature: Signature
         if let key, !key.isEmpty {

@@ -314,18 +314,18 @@ extension PipelineRunner {
         var canaryStats = (requests: 0, errors: 0, p95: Double?.none)
         var productionStats = (requests: 0, errors: 0, p95: Double?.none)
         var verdict: String?
+        func add(_ window: WindowStats?, to stats: inout (requests: Int, errors: Int, p95: Double?)) {
+            guard let window else { return }
+            stats.requests += window.requests
+            stats.errors += window.errors
+            stats.p95 = max(stats.p95 ?? 0, window.latencyP95 ?? 0)
+        }
         repeat {
             try await Task.sleep(for: .seconds(1))
             canaryStats = (0, 0, nil)
             productionStats = (0, 0, nil)
             for target in targets {
                 let windows = try await target.windows(model: context.model)
-                func add(_ window: WindowStats?, to stats: inout (requests: Int, errors: Int, p95: Double?)) {
-                    guard let window else { return }
-                    stats.requests += window.requests
-                    stats.errors += window.errors
-                    stats.p95 = max(stats.p95 ?? 0, window.latencyP95 ?? 0)
-                }
                 add(windows[version], to: &canaryStats)
                 add(windows[production], to: &productionStats)
             }
