@@ -44,6 +44,7 @@ let package = Package(
         .target(
             name: "WharfServing",
             dependencies: [
+                "CWharfRuntimeABI",
                 "WharfCore",
                 "WharfRuntime",
                 "WharfProtocols",

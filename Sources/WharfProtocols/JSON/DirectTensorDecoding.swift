@@ -52,6 +52,9 @@ extension JSONParser {
         let number: JSONNumber
         switch bytes[position] {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if Element.takesAnyNumber, let value = fastDecimal() {
+                do { return try Element.fromNumber(.double(value)) } catch { throw DirectDecoding.fallBack }
+            }
             number = try parseNumber()
         case UInt8(ascii: "N"):
             try expectLiteral("NaN")
@@ -163,6 +166,7 @@ extension JSONParser {
                 guard count < capacity else { throw DirectDecoding.fallBack }
                 (base + count).initialize(to: try decodeLeaf(as: Element.self))
                 count += 1
+                if Element.takesAnyNumber, level > 0 { try continueRun(into: base, count: &count, capacity: capacity) }
             }
             // What follows a value: ',' and the next one, or the ends of lists.
             while true {
@@ -177,6 +181,36 @@ extension JSONParser {
                 level -= 1
             }
         }
+    }
+
+    /// After a leaf inside a list: reads the run of `, number` that follows for as long as each
+    /// number is a common token (`fastDecimal`), with local state and no per-element dispatch
+    /// (most of a tensor's text). Stops before the `,` of anything else, or before whatever ends
+    /// the run, for `decodeLeaves` to go on with.
+    @inline(__always)
+    private mutating func continueRun<Element: JSONDecodableElement>(
+        into base: UnsafeMutablePointer<Element>, count: inout Int, capacity: Int
+    ) throws(CodecError) {
+        guard let text = bytes.baseAddress, !legacyNumbers else { return }
+        let end = bytes.count
+        var index = position
+        var written = count
+        defer { count = written }
+        while written < capacity {
+            while index < end, JSONParser.isWhitespace(text[index]) { index += 1 }
+            guard index < end, text[index] == UInt8(ascii: ",") else { break }
+            var next = index + 1
+            while next < end, JSONParser.isWhitespace(text[next]) { next += 1 }
+            guard next < end, let value = JSONParser.fastDecimal(text, end, &next) else { break }
+            do {
+                (base + written).initialize(to: try Element.fromNumber(.double(value)))
+            } catch {
+                throw DirectDecoding.fallBack
+            }
+            written += 1
+            index = next
+        }
+        position = index
     }
 
     /// Skips the value at the current position if it is a scalar or lists of scalars nested in

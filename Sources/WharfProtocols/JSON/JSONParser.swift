@@ -333,6 +333,7 @@ struct JSONParser {
         if negative { index += 1 }
         guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return try parseNumberCarefully() }
         var mantissa: UInt64 = 0
+        // Significant digits: leading zeros (of `0.000123`) add nothing to the mantissa.
         var digits = 0
         if base[index] == UInt8(ascii: "0") {
             index += 1
@@ -348,10 +349,14 @@ struct JSONParser {
             isInteger = false
             index += 1
             let fractionStart = index
+            if digits == 0 {
+                while index < end, base[index] == UInt8(ascii: "0") { index += 1 }
+            }
+            let significantStart = index
             JSONParser.readDigits(base, end, &index, &mantissa)
             fractionDigits = index - fractionStart
             guard fractionDigits > 0 else { return try parseNumberCarefully() }
-            digits += fractionDigits
+            digits += index - significantStart
         }
         var exponent = 0
         if index < end, base[index] | 0x20 == UInt8(ascii: "e") {
@@ -369,7 +374,7 @@ struct JSONParser {
             }
             if exponentNegative { exponent = -exponent }
         }
-        // Up to 19 digits (leading zeros included) the mantissa is exact.
+        // Up to 19 significant digits the mantissa is exact.
         guard digits <= 19 else { return try parseNumberCarefully() }
         position = index
         if isInteger {
@@ -383,6 +388,74 @@ struct JSONParser {
             return .double(value)
         }
         return try slowDouble(start, index)
+    }
+
+    /// The common number token as the nearest double, for elements that take any number as one
+    /// (floating-point tensors): at most 19 significant digits, with a fraction or exponent, or an
+    /// integer of at most 2^53 (exact in a double, so converting through the double rounds as
+    /// converting the integer does). `nil`, with the position unchanged, for anything else; the
+    /// caller then parses the token with `parseNumber()`, which gives the same value for these.
+    @inline(__always)
+    mutating func fastDecimal() -> Double? {
+        guard let base = bytes.baseAddress, !legacyNumbers else { return nil }
+        return JSONParser.fastDecimal(base, bytes.count, &position)
+    }
+
+    /// `fastDecimal()` on a raw buffer: reads the token at `index` (before `end`) and moves
+    /// `index` past it, or leaves `index` alone and returns `nil`.
+    @inline(__always)
+    static func fastDecimal(_ base: UnsafePointer<UInt8>, _ end: Int, _ start: inout Int) -> Double? {
+        var index = start
+        let negative = base[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return nil }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        if base[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < end, base[index] &- UInt8(ascii: "0") < 10 { return nil }
+        } else {
+            let digitsStart = index
+            JSONParser.readDigits(base, end, &index, &mantissa)
+            digits = index - digitsStart
+        }
+        var exponent = 0
+        var isInteger = true
+        if index < end, base[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            let fractionStart = index
+            if digits == 0 {
+                while index < end, base[index] == UInt8(ascii: "0") { index += 1 }
+            }
+            let significantStart = index
+            JSONParser.readDigits(base, end, &index, &mantissa)
+            guard index > fractionStart else { return nil }
+            digits += index - significantStart
+            exponent = fractionStart &- index
+        }
+        if index < end, base[index] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
+            index += 1
+            var exponentNegative = false
+            if index < end, base[index] == UInt8(ascii: "+") || base[index] == UInt8(ascii: "-") {
+                exponentNegative = base[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            let exponentStart = index
+            var written = 0
+            while index < end, base[index] &- UInt8(ascii: "0") < 10 {
+                written = written &* 10 &+ Int(base[index] &- UInt8(ascii: "0"))
+                index += 1
+            }
+            guard index > exponentStart, index - exponentStart <= 5 else { return nil }
+            exponent &+= exponentNegative ? -written : written
+        }
+        guard digits <= 19, !isInteger || mantissa <= 1 << 53,
+            let value = DecimalToDouble.convert(significand: mantissa, exponent: exponent, negative: negative)
+        else { return nil }
+        start = index
+        return value
     }
 
     /// Reads decimal digits at `index` into `mantissa` (wrapping: the caller counts digits).
@@ -539,6 +612,12 @@ struct JSONParser {
 
     @inline(__always)
     func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    /// JSON's four whitespace bytes.
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+    }
 
     @inline(__always)
     mutating func skipWhitespace() {

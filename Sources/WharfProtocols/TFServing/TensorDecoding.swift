@@ -19,9 +19,15 @@ protocol JSONDecodableElement {
     static func fromNumber(_ value: JSONNumber) throws(LeafFailure) -> Self
     /// The element for `true` or `false`.
     static func fromBool(_ value: Bool) throws(LeafFailure) -> Self
+    /// Whether every number converts as its nearest double does (floating-point types): the
+    /// direct decoders then read common tokens straight into a double (`JSONParser.fastDecimal()`).
+    static var takesAnyNumber: Bool { get }
 }
 
 extension JSONDecodableElement {
+    @inline(__always)
+    static var takesAnyNumber: Bool { false }
+
     @inline(__always)
     static func fromJSON(_ value: JSONValue) throws(LeafFailure) -> Self {
         switch value {
@@ -58,6 +64,9 @@ extension JSONDecodableElement where Self: FixedWidthInteger {
 }
 
 extension JSONDecodableElement where Self: BinaryFloatingPoint {
+    @inline(__always)
+    static var takesAnyNumber: Bool { true }
+
     /// Floats come from any number, NaN and the infinities included; a finite number too large
     /// for the type is out of range rather than silently infinite.
     @inline(__always)

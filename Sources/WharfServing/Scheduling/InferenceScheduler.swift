@@ -1,3 +1,4 @@
+import CWharfRuntimeABI
 import Foundation
 import Synchronization
 import WharfCore
@@ -94,7 +95,12 @@ final class InferenceScheduler: @unchecked Sendable {
         waiting = Array(repeating: false, count: threads)
         lent = Array(repeating: false, count: threads)
         for index in 0..<threads {
-            let thread = Thread { [self] in self.work(worker: index) }
+            // What `top -H` and perf show: the worker's number first, since Linux keeps 15 bytes.
+            let threadName = "w\(index)-\(name)"
+            let thread = Thread { [self] in
+                _ = wharf_name_current_thread(threadName)
+                self.work(worker: index)
+            }
             thread.name = "wharf-\(name)-\(index)"
             thread.start()
         }

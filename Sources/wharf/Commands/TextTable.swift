@@ -28,8 +28,8 @@ struct TextTable {
         timeFormatter.string(from: date)
     }
 
-    /// Made once: one table prints many times. The CLI formats on one task at a time.
-    nonisolated(unsafe) private static let timeFormatter: DateFormatter = {
+    /// Made once: one table prints many times.
+    private static let timeFormatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         return formatter
