@@ -81,6 +81,37 @@ struct PerformanceEngineTests {
         await batched.shutdown()
     }
 
+    /// A batch closes when it is full, at once, and otherwise when its timeout passes: requests
+    /// that join without filling it do not close it early.
+    @Test func batchesCloseWhenFullOrAtTheirTimeout() async throws {
+        let repository = try ScratchRepository()
+        let manager = try await Self.serve(
+            "mlp", onnx: true, config: "dynamic_batching: {max_batch_size: 4, batch_timeout_micros: 300000}\nwarmup: {enabled: false}\n",
+            repository: repository)
+        let servable = try manager.acquire(model: "mlp").servable
+        let testCase = try #require(try Fixtures.cases("mlp").cases.first)
+        let row = try testCase.inputTensors().mapValues { try $0.rows(0..<1) }
+        func together(_ count: Int) async throws -> (seconds: Double, results: [RunResult]) {
+            let started = ContinuousClock.now
+            let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
+                for _ in 0..<count {
+                    group.addTask { try await servable.execute(signature: testCase.signature, inputs: row, outputs: nil) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            return (started.duration(to: .now).seconds, results)
+        }
+        // Three of four rows: the batch waits out its 300 ms.
+        let partial = try await together(3)
+        #expect(partial.seconds >= 0.3, "a batch that is not full closed after \(partial.seconds) s")
+        #expect(partial.results.allSatisfy { $0.timing.batchRequests == 3 })
+        // Four: the last arrival fills it, and it runs without waiting for the timeout.
+        let full = try await together(4)
+        #expect(full.seconds < 0.25, "a full batch waited \(full.seconds) s")
+        #expect(full.results.allSatisfy { $0.timing.batchRequests == 4 })
+        await manager.shutdown()
+    }
+
     @Test func aFullQueueAnswers503AtOnce() async throws {
         let repository = try ScratchRepository()
         let manager = try await Self.serve("cnn", config: "max_queue_size: 2\nwarmup: {enabled: false}\n", repository: repository)

@@ -81,6 +81,11 @@ final class InferenceScheduler: @unchecked Sendable {
     private var waiting: [Bool]
     private var lent: [Bool]
     private var lentCount = 0
+    /// Per worker: the rows its batch still lacks while it waits for the batch to fill (0 when
+    /// it is not filling one), and the rows of all queued requests. A new request wakes a filling
+    /// worker only when the queue could complete its batch; otherwise it joins at the timeout.
+    private var lacking: [Int]
+    private var queuedRows = 0
     /// Keys whose outputs turned out not to split by rows (a scalar output, say): never batched again.
     private var unbatchable: Set<BatchKey> = []
 
@@ -94,6 +99,7 @@ final class InferenceScheduler: @unchecked Sendable {
         workerInstances = (0..<threads).map { instances[$0 % instances.count] }
         waiting = Array(repeating: false, count: threads)
         lent = Array(repeating: false, count: threads)
+        lacking = Array(repeating: 0, count: threads)
         for index in 0..<threads {
             // What `top -H` and perf show: the worker's number first, since Linux keeps 15 bytes.
             let threadName = "w\(index)-\(name)"
@@ -150,9 +156,14 @@ final class InferenceScheduler: @unchecked Sendable {
             queue.append(Job(
                 signature: signature, inputs: inputs, outputs: outputs, key: key, rows: rows, deadline: deadline,
                 continuation: continuation))
+            queuedRows += rows
+            // Busy workers look at the queue when they finish; only a worker waiting for work, or
+            // one filling a batch that the queue can now complete, needs waking.
+            let wake = waiting.indices.contains { waiting[$0] && !lent[$0] } || lacking.contains { $0 > 0 && $0 <= queuedRows }
             let anyLent = lentCount > 0
             condition.unlock()
-            // A lent worker ignores wake-ups, so it must not be the only one woken.
+            guard wake else { return }
+            // A lent worker ignores wake-ups, and a filling one may not be the right one to wake.
             if batching != nil || anyLent { condition.broadcast() } else { condition.signal() }
         }
     }
@@ -227,6 +238,7 @@ final class InferenceScheduler: @unchecked Sendable {
         waiting[worker] = false
         guard !queue.isEmpty else { return nil }
         let first = queue.removeFirst()
+        queuedRows -= first.rows
         var batch = [first]
         guard let batching, let key = first.key, !unbatchable.contains(key) else { return batch }
         var rows = first.rows
@@ -239,6 +251,7 @@ final class InferenceScheduler: @unchecked Sendable {
                 if job.key == key, rows + job.rows <= batching.maxBatchSize {
                     batch.append(job)
                     rows += job.rows
+                    queuedRows -= job.rows
                     queue.remove(at: index)
                 } else {
                     index += 1
@@ -247,7 +260,9 @@ final class InferenceScheduler: @unchecked Sendable {
             let now = ContinuousClock.now
             if rows >= batching.maxBatchSize || stopping || now >= closes { break }
             let wait = now.duration(to: closes)
+            lacking[worker] = batching.maxBatchSize - rows
             _ = condition.wait(until: Date(timeIntervalSinceNow: wait.seconds))
+            lacking[worker] = 0
         }
         if !queue.isEmpty { condition.signal() }
         return batch
