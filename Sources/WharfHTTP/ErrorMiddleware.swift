@@ -66,8 +66,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: message = "internal error: \(error)"
             }
             // The server's own failures are logged; statuses the HTTP layer chose are the client's.
+            // Shedding load (a full queue, a passed deadline, a version that is stopping) happens
+            // to many requests at once under overload: one line each at error level would flood
+            // the log and cost CPU just when there is none to spare, so those go to debug.
             if status.code >= 500, !(error is RequestError), !(error is any HTTPResponseError) {
-                context.logger.error("request failed", metadata: ["error": "\(error)"])
+                if let error = error as? ServingError, [.queueFull, .deadlineExceeded, .shuttingDown].contains(error.code) {
+                    context.logger.debug("request shed", metadata: ["error": "\(error)"])
+                } else {
+                    context.logger.error("request failed", metadata: ["error": "\(error)"])
+                }
             }
             return jsonResponse(status, TFServingJSON.encodeError(message), headers: headers)
         }

@@ -41,4 +41,24 @@ struct TimingTests {
         #expect(noop.status == 200)
         #expect(noop.text == "{}")
     }
+
+    /// A request whose X-Wharf-Timeout-Ms passes while it waits in the queue gets 504 and never
+    /// runs; the same request without a deadline runs once its batch closes.
+    @Test func aDeadlinePassedInTheQueueAnswers504() async throws {
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
+        // A batch that is not full waits 400 ms for company: longer than the deadline.
+        try repository.write("mlp/wharf.yaml", "dynamic_batching: {max_batch_size: 8, batch_timeout_micros: 400000}\nwarmup: {enabled: false}\n")
+        let server = try await TestServer.start(repository: repository.root)
+        defer { Task { await server.stop() } }
+        let body = #"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": \#(Array(repeating: 0.5, count: 784))}]}"#
+        let late = try await server.post("/v2/models/mlp/infer", json: body, headers: ["X-Wharf-Timeout-Ms": "50"])
+        #expect(late.status == 504, "\(late.status): \(late.text)")
+        #expect(late.text.contains("deadline passed"), "\(late.text)")
+        let predict = try await server.post(
+            "/v1/models/mlp:predict", json: #"{"instances": [\#(Array(repeating: 0.25, count: 784))]}"#, headers: ["X-Wharf-Timeout-Ms": "50"])
+        #expect(predict.status == 504, "\(predict.status): \(predict.text)")
+        let patient = try await server.post("/v2/models/mlp/infer", json: body)
+        #expect(patient.status == 200, "\(patient.status): \(patient.text)")
+    }
 }
