@@ -112,6 +112,60 @@ struct PerformanceEngineTests {
         await manager.shutdown()
     }
 
+    /// An adaptive batcher waits only for requests on their way (holding the version, not yet
+    /// queued): a lone request runs at once, and a batch closes when its last expected member
+    /// arrives, long before the timeout.
+    @Test func adaptiveBatchesWaitOnlyForRequestsOnTheirWay() async throws {
+        let repository = try ScratchRepository()
+        let manager = try await Self.serve(
+            "mlp", onnx: true,
+            config: "dynamic_batching: {max_batch_size: 8, batch_timeout_micros: 3000000, adaptive: true}\nwarmup: {enabled: false}\n",
+            repository: repository)
+        let testCase = try #require(try Fixtures.cases("mlp").cases.first)
+        let row = try testCase.inputTensors().mapValues { try $0.rows(0..<1) }
+
+        let started = ContinuousClock.now
+        let lone = try await manager.acquire(model: "mlp").execute(signature: testCase.signature, inputs: row, outputs: nil)
+        #expect(started.duration(to: .now) < .seconds(1), "a lone request waited for company")
+        #expect(lone.timing.batchRequests <= 1)
+
+        // Three requests hold the version; two reach the batcher, the third is still "decoding".
+        let batchStarted = ContinuousClock.now
+        let results: [RunResult] = try await {
+            let leases = try (0..<3).map { _ in try manager.acquire(model: "mlp") }
+            let finished = FinishCount()
+            let early = (0..<2).map { index in
+                Task {
+                    defer { finished.count.add(1, ordering: .relaxed) }
+                    return try await leases[index].execute(signature: testCase.signature, inputs: row, outputs: nil)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(finished.count.load(ordering: .relaxed) == 0, "the batch closed while a request was on its way")
+            let last = try await leases[2].execute(signature: testCase.signature, inputs: row, outputs: nil)
+            return [try await early[0].value, try await early[1].value, last]
+        }()
+        let waited = batchStarted.duration(to: .now)
+        #expect(waited >= .milliseconds(200) && waited < .seconds(2), "the batch closed after \(waited)")
+        #expect(results.allSatisfy { $0.timing.batchRequests == 3 }, "\(results.map(\.timing.batchRequests))")
+
+        // A request that gives up on its way (its lease goes without running) stops the wait.
+        let gaveUpStarted = ContinuousClock.now
+        let alone: RunResult = try await {
+            let waiting = try manager.acquire(model: "mlp")
+            var quitter: ServableLease? = try manager.acquire(model: "mlp")
+            let task = Task { try await waiting.execute(signature: testCase.signature, inputs: row, outputs: nil) }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(quitter != nil)
+            quitter = nil
+            return try await task.value
+        }()
+        let gaveUpWaited = gaveUpStarted.duration(to: .now)
+        #expect(gaveUpWaited < .seconds(2), "the batch waited \(gaveUpWaited) for a request that gave up")
+        #expect(alone.timing.batchRequests == 1)
+        await manager.shutdown()
+    }
+
     @Test func aFullQueueAnswers503AtOnce() async throws {
         let repository = try ScratchRepository()
         let manager = try await Self.serve("cnn", config: "max_queue_size: 2\nwarmup: {enabled: false}\n", repository: repository)
@@ -313,6 +367,9 @@ struct PerformanceEngineTests {
         #expect(config.performance.workerThreads == 3)
         #expect(config.performance.batching?.paddedSize(for: 3) == 4)
         #expect(config.performance.batching?.paddedSize(for: 5) == 16)
+        #expect(config.performance.batching?.adaptive == false)
+        #expect(try ModelConfig.parse(yaml: "dynamic_batching: {adaptive: true}").performance.batching?.adaptive == true)
+        #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "dynamic_batching: {adaptive: sometimes}") }
         #expect(config.performance.warmup.enabled == false)
         #expect(config.performance.cacheBytes == 1024)
         #expect(throws: ConfigError.self) {
@@ -321,6 +378,11 @@ struct PerformanceEngineTests {
         #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "instances: 0") }
         #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "dynamic_batching: {max_size: 8}") }
     }
+}
+
+/// Requests that have finished, counted from their own tasks.
+final class FinishCount: Sendable {
+    let count = Atomic<Int>(0)
 }
 
 /// A real model that counts its runs and notices two runs at once on the same instance.

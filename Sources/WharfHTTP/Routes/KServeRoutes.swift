@@ -114,7 +114,7 @@ struct KServeRoutes<Context: RequestContext> {
         try limits.check(decoded.inputs)
         timing.decoded()
         let requested = decoded.outputs?.map(\.name)
-        let result = try await lease.servable.execute(
+        let result = try await lease.execute(
             signature: signature.key, inputs: decoded.inputs, outputs: requested, deadline: try timing.deadline())
         timing.ran(result.timing)
         observed = result.timing

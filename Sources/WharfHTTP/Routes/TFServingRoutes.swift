@@ -167,7 +167,7 @@ struct TFServingRoutes<Context: RequestContext> {
         }
         try limits.check(decoded.inputs)
         timing.decoded()
-        let result = try await lease.servable.execute(
+        let result = try await lease.execute(
             signature: decoded.signatureKey, inputs: decoded.inputs, outputs: nil, deadline: try timing.deadline())
         timing.ran(result.timing)
         observed = result.timing

@@ -10,6 +10,7 @@
 ///   max_enqueued_batches: 64        # queue bound: this many full batches
 ///   allowed_batch_sizes: [8, 16, 32] # pad up to the next one; outputs sliced back
 ///   batch_threads: 2                # threads forming and running batches (default: instances)
+///   adaptive: true                  # close early once no other request is on its way
 /// warmup: {enabled: true, batch_sizes: [1, 8], iterations: 1}
 /// response_cache: {max_bytes: 67108864}
 /// ```
@@ -45,6 +46,11 @@ public struct BatchingConfig: Sendable, Equatable {
     public var allowedBatchSizes: [Int] = []
     /// Threads forming and running batches; `nil`: one per instance.
     public var batchThreads: Int?
+    /// Whether a batch closes before its timeout as soon as no other request for the version is
+    /// on its way (received, holding the version, not yet queued): a lone request then never
+    /// waits, and under load batches still gather the requests being decoded. The timeout stays
+    /// the upper bound. Off by default, as TF Serving's batcher always waits.
+    public var adaptive = false
 
     public init(
         maxBatchSize: Int = 32, batchTimeoutMicros: Int = 1000, maxEnqueuedBatches: Int = 64, allowedBatchSizes: [Int] = [],
@@ -85,13 +91,14 @@ extension ConfigReader {
         if values(has: "dynamic_batching") {
             let section = try section(
                 "dynamic_batching",
-                known: ["max_batch_size", "batch_timeout_micros", "max_enqueued_batches", "allowed_batch_sizes", "batch_threads"])
+                known: ["max_batch_size", "batch_timeout_micros", "max_enqueued_batches", "allowed_batch_sizes", "batch_threads", "adaptive"])
             var batching = BatchingConfig()
             batching.maxBatchSize = try section.positive("max_batch_size") ?? batching.maxBatchSize
             batching.batchTimeoutMicros = try section.int("batch_timeout_micros") ?? batching.batchTimeoutMicros
             batching.maxEnqueuedBatches = try section.positive("max_enqueued_batches") ?? batching.maxEnqueuedBatches
             batching.allowedBatchSizes = (try section.intList("allowed_batch_sizes") ?? []).sorted()
             batching.batchThreads = try section.positive("batch_threads")
+            batching.adaptive = try section.bool("adaptive") ?? false
             if let largest = batching.allowedBatchSizes.last, largest != batching.maxBatchSize {
                 throw ConfigError(
                     "\(sourceName): dynamic_batching.allowed_batch_sizes must end with max_batch_size (\(batching.maxBatchSize)), got \(batching.allowedBatchSizes)")

@@ -22,7 +22,7 @@ public final class Servable: Sendable {
     public let warmupTime: Duration
     private let scheduler: InferenceScheduler
     private let cache: ResponseCache?
-    private let leases = Atomic<Int>(0)
+    private let leases = LeaseCounts()
 
     init(
         name: String, version: Int64, instances: [any InferenceModel], path: String, performance: PerformanceConfig,
@@ -35,7 +35,7 @@ public final class Servable: Sendable {
         self.performance = performance
         self.loadTime = loadTime
         self.warmupTime = warmupTime
-        self.scheduler = InferenceScheduler(name: "\(name)-v\(version)", instances: instances, performance: performance)
+        self.scheduler = InferenceScheduler(name: "\(name)-v\(version)", instances: instances, performance: performance, leases: leases)
         self.cache = performance.cacheBytes.map { ResponseCache(capacity: $0) }
     }
 
@@ -75,7 +75,7 @@ public final class Servable: Sendable {
     }
 
     /// Requests currently holding this version.
-    public var inFlight: Int { leases.load(ordering: .acquiring) }
+    public var inFlight: Int { leases.held.load(ordering: .acquiring) }
 
     /// Requests waiting in the queue.
     public var queueDepth: Int { scheduler.queueDepth }
@@ -83,8 +83,15 @@ public final class Servable: Sendable {
     /// Response cache hits and misses (zeros when the cache is off).
     public var cacheCounts: (hits: Int, misses: Int) { cache?.counts ?? (0, 0) }
 
-    func retain() { leases.add(1, ordering: .relaxed) }
-    func release() { leases.subtract(1, ordering: .releasing) }
+    func retain() { leases.held.add(1, ordering: .relaxed) }
+    func release(arrived: Bool) {
+        if arrived { leases.arrived.subtract(1, ordering: .relaxed) }
+        leases.held.subtract(1, ordering: .releasing)
+        // A request that gave up on its way (a bad body, say) is no longer worth waiting for.
+        if !arrived { scheduler.noLongerExpected() }
+    }
+    /// A lease's request has reached `execute`.
+    func arrive() { leases.arrived.add(1, ordering: .relaxed) }
 
     /// Stops the worker threads once the queue is empty (after the version is drained).
     func shutdown() { scheduler.shutdown() }
@@ -97,7 +104,7 @@ public final class Servable: Sendable {
     ) async throws -> RunResult {
         let signature = try model.prepare(signature: key, inputs: inputs, outputs: outputs)
         // The caller's own lease, when it holds one, is the only one: nobody else is waiting.
-        let alone = leases.load(ordering: .relaxed) <= 1
+        let alone = leases.held.load(ordering: .relaxed) <= 1
         guard let cache else {
             return try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, alone: alone)
         }
@@ -123,11 +130,31 @@ public final class Servable: Sendable {
 /// A request's hold on a servable; the servable is not released while a lease exists.
 public final class ServableLease: Sendable {
     public let servable: Servable
+    private let arrived = Atomic<Bool>(false)
 
     init(_ servable: Servable) {
         servable.retain()
         self.servable = servable
     }
 
-    deinit { servable.release() }
+    /// Runs the request through the servable (`Servable.execute`), first marking it as arrived:
+    /// until then an adaptive batcher counts it among the requests on their way.
+    public func execute(
+        signature: String?, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant? = nil
+    ) async throws -> RunResult {
+        if !arrived.exchange(true, ordering: .relaxed) { servable.arrive() }
+        return try await servable.execute(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
+    }
+
+    deinit { servable.release(arrived: arrived.load(ordering: .relaxed)) }
+}
+
+/// How many requests hold a version, and how many of those have reached the scheduler.
+final class LeaseCounts: Sendable {
+    let held = Atomic<Int>(0)
+    let arrived = Atomic<Int>(0)
+
+    /// Requests holding the version that have not reached the scheduler yet: reading or decoding
+    /// their bodies, about to join a batch (or failing first).
+    var approaching: Int { max(held.load(ordering: .relaxed) - arrived.load(ordering: .relaxed), 0) }
 }

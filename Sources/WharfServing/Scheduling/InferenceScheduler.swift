@@ -8,14 +8,20 @@ import WharfRuntime
 /// queue; with dynamic batching on, requests of the same signature and trailing shapes are joined
 /// along the first dimension (padded to an allowed size), run once, and split back.
 ///
-/// Without batching (or with a batcher that never waits, `batch_timeout_micros: 0`, as Triton's
-/// default), a lone request (no other request holds the version) that finds a worker idle
-/// runs on the caller's thread with that worker's instance, as TF Serving runs a session in the
-/// request's thread: no hand-over to the worker and no hop back, which is most of the server's
-/// overhead on a lone request. Under concurrency the hand-over costs less than it saves: the
-/// callers' threads stay free for decoding and encoding while the workers compute. The worker stays parked until its instance is handed back, so an instance never runs
-/// two requests at once, and a process-wide budget keeps such runs from occupying every thread of
-/// Swift's cooperative pool. Everything else goes through the queue.
+/// A batch closes when it is full or when its timeout (from its first request's arrival) passes.
+/// An adaptive batcher (`adaptive: true`) also closes it as soon as no other request for the
+/// version is on its way (holding a lease, not yet queued): under load it still gathers the
+/// requests being decoded, and a lone request does not wait.
+///
+/// Without batching (or with a batcher that never waits for a lone request: `batch_timeout_micros:
+/// 0`, as Triton's default, or adaptive), a lone request (no other request holds the version) that
+/// finds a worker idle runs on the caller's thread with that worker's instance, as TF Serving runs
+/// a session in the request's thread: no hand-over to the worker and no hop back, which is most of
+/// the server's overhead on a lone request. Under concurrency the hand-over costs less than it
+/// saves: the callers' threads stay free for decoding and encoding while the workers compute. The
+/// worker stays parked until its instance is handed back, so an instance never runs two requests
+/// at once, and a process-wide budget keeps such runs from occupying every thread of Swift's
+/// cooperative pool. Everything else goes through the queue.
 ///
 /// A full queue rejects a request at once (503); a request whose deadline passes while it waits is
 /// answered with 504 instead of running; a request that fails validation never reaches the queue,
@@ -68,8 +74,10 @@ final class InferenceScheduler: @unchecked Sendable {
 
     private let name: String
     private let batching: BatchingConfig?
+    /// The version's lease counts, for an adaptive batcher.
+    private let leases: LeaseCounts?
     /// A lone request would run by itself at once anyway: no batching, or a batcher that never
-    /// waits for company (timeout 0) and never pads.
+    /// waits for company (timeout 0, or adaptive with nobody on the way) and never pads.
     private let runsLoneRequestsAtOnce: Bool
     private let bound: Int
     private let condition = NSCondition()
@@ -89,10 +97,13 @@ final class InferenceScheduler: @unchecked Sendable {
     /// Keys whose outputs turned out not to split by rows (a scalar output, say): never batched again.
     private var unbatchable: Set<BatchKey> = []
 
-    init(name: String, instances: [any InferenceModel], performance: PerformanceConfig) {
+    init(name: String, instances: [any InferenceModel], performance: PerformanceConfig, leases: LeaseCounts? = nil) {
         self.name = name
         self.batching = performance.batching
-        runsLoneRequestsAtOnce = performance.batching.map { $0.batchTimeoutMicros == 0 && $0.allowedBatchSizes.isEmpty } ?? true
+        self.leases = performance.batching?.adaptive == true ? leases : nil
+        runsLoneRequestsAtOnce = performance.batching.map {
+            ($0.batchTimeoutMicros == 0 || $0.adaptive) && $0.allowedBatchSizes.isEmpty
+        } ?? true
         self.bound = performance.queueBound
         let threads = performance.workerThreads
         runningThreads = threads
@@ -159,7 +170,10 @@ final class InferenceScheduler: @unchecked Sendable {
             queuedRows += rows
             // Busy workers look at the queue when they finish; only a worker waiting for work, or
             // one filling a batch that the queue can now complete, needs waking.
-            let wake = waiting.indices.contains { waiting[$0] && !lent[$0] } || lacking.contains { $0 > 0 && $0 <= queuedRows }
+            // An adaptive batcher also looks again at each arrival: it may have been the last one
+            // on its way.
+            let wake = waiting.indices.contains { waiting[$0] && !lent[$0] }
+                || lacking.contains { $0 > 0 && ($0 <= queuedRows || leases != nil) }
             let anyLent = lentCount > 0
             condition.unlock()
             guard wake else { return }
@@ -195,6 +209,16 @@ final class InferenceScheduler: @unchecked Sendable {
         let wake = !queue.isEmpty || stopping
         condition.unlock()
         if wake { condition.broadcast() }
+    }
+
+    /// A request on its way will not come after all: an adaptive batcher filling a batch looks
+    /// again at whether anyone else is coming.
+    func noLongerExpected() {
+        guard leases != nil else { return }
+        condition.lock()
+        let filling = lacking.contains { $0 > 0 }
+        condition.unlock()
+        if filling { condition.broadcast() }
     }
 
     /// Lets the threads finish what is queued and exit.
@@ -259,6 +283,8 @@ final class InferenceScheduler: @unchecked Sendable {
             }
             let now = ContinuousClock.now
             if rows >= batching.maxBatchSize || stopping || now >= closes { break }
+            // Adaptive: nobody else is on the way, so waiting would only add latency.
+            if let leases, leases.approaching == 0 { break }
             let wait = now.duration(to: closes)
             lacking[worker] = batching.maxBatchSize - rows
             _ = condition.wait(until: Date(timeIntervalSinceNow: wait.seconds))
