@@ -25,6 +25,7 @@ def version(model, fixture, onnx=False, config=""):
 
 version("cnn", "cnn")
 version("cnn_batched", "cnn", config="dynamic_batching: {max_batch_size: 16, batch_timeout_micros: 2000}\n")
+version("cnn_adaptive", "cnn", config="dynamic_batching: {max_batch_size: 16, batch_timeout_micros: 2000, adaptive: true}\n")
 version("mlp", "mlp")
 version("mlp_onnx", "mlp", onnx=True, config="threads: {intra_op: 1, allow_spinning: false}\n")
 version("mlp_onnx_batched", "mlp", onnx=True,
