@@ -29,7 +29,8 @@ let package = Package(
     ],
     targets: [
         // Our own declarations of the TensorFlow C API and ONNX Runtime C API pieces we call.
-        // Header only; links nothing: the runtimes are opened with dlopen at run time.
+        // Our declarations of the runtimes' C ABIs (they are opened with dlopen at run time, so
+        // nothing links against them) and one thread-naming helper that needs a GNU extension.
         .target(name: "CWharfRuntimeABI"),
         .target(name: "WharfCore"),
         .target(

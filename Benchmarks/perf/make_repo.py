@@ -30,6 +30,8 @@ version("mlp", "mlp")
 version("mlp_onnx", "mlp", onnx=True, config="threads: {intra_op: 1, allow_spinning: false}\n")
 version("mlp_onnx_batched", "mlp", onnx=True,
         config="threads: {intra_op: 1, allow_spinning: false}\ndynamic_batching: {max_batch_size: 16, batch_timeout_micros: 0}\n")
+version("mlp_onnx_b300", "mlp", onnx=True,
+        config="threads: {intra_op: 1, allow_spinning: false}\ndynamic_batching: {max_batch_size: 16, batch_timeout_micros: 300}\n")
 version("mlp_onnx_adaptive", "mlp", onnx=True,
         config="threads: {intra_op: 1, allow_spinning: false}\ndynamic_batching: {max_batch_size: 16, batch_timeout_micros: 500, adaptive: true}\n")
 version("mlp_cold", "mlp", config="warmup: {enabled: false}\n")

@@ -42,8 +42,9 @@ struct TimingTests {
         #expect(noop.text == "{}")
     }
 
-    /// A request whose X-Wharf-Timeout-Ms passes while it waits in the queue gets 504 and never
-    /// runs; the same request without a deadline runs once its batch closes.
+    /// A request whose X-Wharf-Timeout-Ms passes while it waits in the queue gets 504 (the
+    /// scheduler drops it before the runtime call); the same request without a deadline runs once
+    /// its batch closes.
     @Test func aDeadlinePassedInTheQueueAnswers504() async throws {
         let repository = try ScratchRepository()
         try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)

@@ -330,6 +330,30 @@ extension String {
         }
     }
 
+    /// Float tensors read runs of numbers on a fast path (`fastDecimal`, `continueRun`) that must
+    /// give what the tree decoder gives, or hand the token back: each edge token sits inside a run,
+    /// with plain and odd spacing, and every prefix of such a body fails the same way both ways.
+    @Test func floatRunsMatchTheTreeDecoderAtTheirEdges() {
+        let tokens = [
+            "-0", "0", "-0.0", "0e0", "9007199254740992", "9007199254740993", "-9007199254740993", "16777217",
+            "1234567890123456789", "12345678901234567890", "0.1234567890123456789", "0.12345678901234567891",
+            "0.0001234567890123456789", "0.00012345678901234567891", "0.000", "1e99999", "1e-99999", "1e100000",
+            "1.5e+5", "2E-3", "1e308", "4.9e-324", "3.4028235677973366e38", "65520", "NaN", "Infinity", "-Infinity",
+            "01", "1.", "1e", "1e+", "-", "-a", "[0.5]",
+        ]
+        for dtype in [DataType.float16, .float32, .float64] {
+            for token in tokens {
+                for separator in [", ", ",\n\t "] {
+                    let data = "[" + ["0.5", token, "0.25", token, "0.125"].joined(separator: separator) + "]"
+                    let body = bytesOf(#"{"inputs": [{"name": "x", "datatype": "\#(dtype.v2Name)", "shape": [5], "data": \#(data)}]}"#)
+                    _ = checkV2(body)
+                }
+            }
+            let body = bytesOf(#"{"inputs": [{"name": "x", "datatype": "\#(dtype.v2Name)", "shape": [4], "data": [0.5, -0.000123456789012345678, 1.5e-3, 42]}]}"#)
+            for cut in 40..<body.count { _ = checkV2(Array(body.prefix(cut))) }
+        }
+    }
+
     @Test func integerTokensForFloatTypesRoundOnce() throws {
         // 2^24 + 1 and 2^53 + 1 round (ties to even) straight from the integer, as before.
         let body = bytesOf(#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [4], "data": [16777217, 9007199254740993, 9223372036854775807, 18446744073709551615]}]}"#)

@@ -86,7 +86,7 @@ struct PerformanceEngineTests {
     @Test func batchesCloseWhenFullOrAtTheirTimeout() async throws {
         let repository = try ScratchRepository()
         let manager = try await Self.serve(
-            "mlp", onnx: true, config: "dynamic_batching: {max_batch_size: 4, batch_timeout_micros: 300000}\nwarmup: {enabled: false}\n",
+            "mlp", onnx: true, config: "dynamic_batching: {max_batch_size: 4, batch_timeout_micros: 1000000}\nwarmup: {enabled: false}\n",
             repository: repository)
         let servable = try manager.acquire(model: "mlp").servable
         let testCase = try #require(try Fixtures.cases("mlp").cases.first)
@@ -101,13 +101,13 @@ struct PerformanceEngineTests {
             }
             return (started.duration(to: .now).seconds, results)
         }
-        // Three of four rows: the batch waits out its 300 ms.
+        // Three of four rows: the batch waits out its second.
         let partial = try await together(3)
-        #expect(partial.seconds >= 0.3, "a batch that is not full closed after \(partial.seconds) s")
+        #expect(partial.seconds >= 1, "a batch that is not full closed after \(partial.seconds) s")
         #expect(partial.results.allSatisfy { $0.timing.batchRequests == 3 })
         // Four: the last arrival fills it, and it runs without waiting for the timeout.
         let full = try await together(4)
-        #expect(full.seconds < 0.25, "a full batch waited \(full.seconds) s")
+        #expect(full.seconds < 0.6, "a full batch waited \(full.seconds) s")
         #expect(full.results.allSatisfy { $0.timing.batchRequests == 4 })
         await manager.shutdown()
     }
@@ -127,7 +127,7 @@ struct PerformanceEngineTests {
         let started = ContinuousClock.now
         let lone = try await manager.acquire(model: "mlp").execute(signature: testCase.signature, inputs: row, outputs: nil)
         #expect(started.duration(to: .now) < .seconds(1), "a lone request waited for company")
-        #expect(lone.timing.batchRequests <= 1)
+        #expect(lone.timing.ranOnCaller, "a lone request runs on its caller, as without batching")
 
         // Three requests hold the version; two reach the batcher, the third is still "decoding".
         let batchStarted = ContinuousClock.now
@@ -156,7 +156,7 @@ struct PerformanceEngineTests {
             var quitter: ServableLease? = try manager.acquire(model: "mlp")
             let task = Task { try await waiting.execute(signature: testCase.signature, inputs: row, outputs: nil) }
             try await Task.sleep(for: .milliseconds(100))
-            #expect(quitter != nil)
+            withExtendedLifetime(quitter) {}
             quitter = nil
             return try await task.value
         }()

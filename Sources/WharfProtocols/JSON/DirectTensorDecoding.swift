@@ -52,7 +52,7 @@ extension JSONParser {
         let number: JSONNumber
         switch bytes[position] {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            if Element.takesAnyNumber, let value = fastDecimal() {
+            if Element.convertsThroughDouble, let value = fastDecimal() {
                 do { return try Element.fromNumber(.double(value)) } catch { throw DirectDecoding.fallBack }
             }
             number = try parseNumber()
@@ -166,7 +166,7 @@ extension JSONParser {
                 guard count < capacity else { throw DirectDecoding.fallBack }
                 (base + count).initialize(to: try decodeLeaf(as: Element.self))
                 count += 1
-                if Element.takesAnyNumber, level > 0 { try continueRun(into: base, count: &count, capacity: capacity) }
+                if Element.convertsThroughDouble, level > 0 { try continueRun(into: base, count: &count, capacity: capacity) }
             }
             // What follows a value: ',' and the next one, or the ends of lists.
             while true {

@@ -401,8 +401,8 @@ struct JSONParser {
         return JSONParser.fastDecimal(base, bytes.count, &position)
     }
 
-    /// `fastDecimal()` on a raw buffer: reads the token at `index` (before `end`) and moves
-    /// `index` past it, or leaves `index` alone and returns `nil`.
+    /// `fastDecimal()` on a raw buffer: reads the token at `start` (before `end`) and moves
+    /// `start` past it, or leaves `start` alone and returns `nil`.
     @inline(__always)
     static func fastDecimal(_ base: UnsafePointer<UInt8>, _ end: Int, _ start: inout Int) -> Double? {
         var index = start
@@ -443,13 +443,13 @@ struct JSONParser {
                 index += 1
             }
             let exponentStart = index
-            var written = 0
+            var exponentValue = 0
             while index < end, base[index] &- UInt8(ascii: "0") < 10 {
-                written = written &* 10 &+ Int(base[index] &- UInt8(ascii: "0"))
+                exponentValue = exponentValue &* 10 &+ Int(base[index] &- UInt8(ascii: "0"))
                 index += 1
             }
             guard index > exponentStart, index - exponentStart <= 5 else { return nil }
-            exponent &+= exponentNegative ? -written : written
+            exponent &+= exponentNegative ? -exponentValue : exponentValue
         }
         guard digits <= 19, !isInteger || mantissa <= 1 << 53,
             let value = DecimalToDouble.convert(significand: mantissa, exponent: exponent, negative: negative)

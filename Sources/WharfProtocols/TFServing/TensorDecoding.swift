@@ -21,12 +21,12 @@ protocol JSONDecodableElement {
     static func fromBool(_ value: Bool) throws(LeafFailure) -> Self
     /// Whether every number converts as its nearest double does (floating-point types): the
     /// direct decoders then read common tokens straight into a double (`JSONParser.fastDecimal()`).
-    static var takesAnyNumber: Bool { get }
+    static var convertsThroughDouble: Bool { get }
 }
 
 extension JSONDecodableElement {
     @inline(__always)
-    static var takesAnyNumber: Bool { false }
+    static var convertsThroughDouble: Bool { false }
 
     @inline(__always)
     static func fromJSON(_ value: JSONValue) throws(LeafFailure) -> Self {
@@ -65,7 +65,7 @@ extension JSONDecodableElement where Self: FixedWidthInteger {
 
 extension JSONDecodableElement where Self: BinaryFloatingPoint {
     @inline(__always)
-    static var takesAnyNumber: Bool { true }
+    static var convertsThroughDouble: Bool { true }
 
     /// Floats come from any number, NaN and the infinities included; a finite number too large
     /// for the type is out of range rather than silently infinite.

@@ -22,7 +22,7 @@ public final class Servable: Sendable {
     public let warmupTime: Duration
     private let scheduler: InferenceScheduler
     private let cache: ResponseCache?
-    private let leases = LeaseCounts()
+    let leases = LeaseCounts()
 
     init(
         name: String, version: Int64, instances: [any InferenceModel], path: String, performance: PerformanceConfig,
@@ -75,7 +75,7 @@ public final class Servable: Sendable {
     }
 
     /// Requests currently holding this version.
-    public var inFlight: Int { leases.held.load(ordering: .acquiring) }
+    public var inFlight: Int { leases.held }
 
     /// Requests waiting in the queue.
     public var queueDepth: Int { scheduler.queueDepth }
@@ -83,15 +83,13 @@ public final class Servable: Sendable {
     /// Response cache hits and misses (zeros when the cache is off).
     public var cacheCounts: (hits: Int, misses: Int) { cache?.counts ?? (0, 0) }
 
-    func retain() { leases.held.add(1, ordering: .relaxed) }
+    func retain() { leases.retain() }
     func release(arrived: Bool) {
-        if arrived { leases.arrived.subtract(1, ordering: .relaxed) }
-        leases.held.subtract(1, ordering: .releasing)
-        // A request that gave up on its way (a bad body, say) is no longer worth waiting for.
+        leases.release(arrived: arrived)
+        // A request that never reached the queue (a bad body, a cache hit, a full queue) is no
+        // longer worth waiting for.
         if !arrived { scheduler.noLongerExpected() }
     }
-    /// A lease's request has reached `execute`.
-    func arrive() { leases.arrived.add(1, ordering: .relaxed) }
 
     /// Stops the worker threads once the queue is empty (after the version is drained).
     func shutdown() { scheduler.shutdown() }
@@ -99,14 +97,26 @@ public final class Servable: Sendable {
     /// Runs a request: validated first (so it can never spoil a batch), answered from the cache
     /// when possible, otherwise run by the scheduler: on the caller's thread when the request is
     /// alone and a worker is idle, else through the queue (the caller's task then waits unblocked).
+    ///
+    /// A request that holds a lease goes through `ServableLease.execute`, which tells an adaptive
+    /// batcher when the request reaches the queue; this entry point is for requests without one
+    /// (offline prediction).
     public func execute(
         signature key: String?, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant? = nil
     ) async throws -> RunResult {
+        try await execute(signature: key, inputs: inputs, outputs: outputs, deadline: deadline, lease: nil)
+    }
+
+    func execute(
+        signature key: String?, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?,
+        lease: ServableLease?
+    ) async throws -> RunResult {
         let signature = try model.prepare(signature: key, inputs: inputs, outputs: outputs)
         // The caller's own lease, when it holds one, is the only one: nobody else is waiting.
-        let alone = leases.held.load(ordering: .relaxed) <= 1
+        let alone = leases.held <= 1
         guard let cache else {
-            return try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, alone: alone)
+            return try await scheduler.submit(
+                signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, alone: alone, lease: lease)
         }
         let cacheKey = ResponseCache.key(signature: signature.key, outputs: outputs, inputs: inputs)
         if let cached = cache.lookup(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs) {
@@ -115,7 +125,8 @@ public final class Servable: Sendable {
             timing.cacheLookedUp = true
             return RunResult(outputs: cached, timing: timing)
         }
-        var result = try await scheduler.submit(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, alone: alone)
+        var result = try await scheduler.submit(
+            signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, alone: alone, lease: lease)
         cache.store(key: cacheKey, signature: signature.key, outputs: outputs, inputs: inputs, results: result.outputs)
         result.timing.cacheLookedUp = true
         return result
@@ -137,24 +148,42 @@ public final class ServableLease: Sendable {
         self.servable = servable
     }
 
-    /// Runs the request through the servable (`Servable.execute`), first marking it as arrived:
-    /// until then an adaptive batcher counts it among the requests on their way.
+    /// Runs the request through the servable (`Servable.execute`). Until the request reaches
+    /// the scheduler's queue (or runs on its caller), an adaptive batcher counts it among the
+    /// requests on their way.
     public func execute(
         signature: String?, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant? = nil
     ) async throws -> RunResult {
-        if !arrived.exchange(true, ordering: .relaxed) { servable.arrive() }
-        return try await servable.execute(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline)
+        try await servable.execute(signature: signature, inputs: inputs, outputs: outputs, deadline: deadline, lease: self)
+    }
+
+    /// The request has reached the scheduler; called once, under the scheduler's lock when it
+    /// joins the queue, so a batcher sees it queued and no longer on its way at the same time.
+    func markArrived() {
+        if !arrived.exchange(true, ordering: .relaxed) { servable.leases.arrive() }
     }
 
     deinit { servable.release(arrived: arrived.load(ordering: .relaxed)) }
 }
 
-/// How many requests hold a version, and how many of those have reached the scheduler.
+/// How many requests hold a version, and how many of those have reached the scheduler, in one
+/// atomic word (held in the high 32 bits, arrived in the low 32) so that a reader never sees one
+/// count updated and not the other.
 final class LeaseCounts: Sendable {
-    let held = Atomic<Int>(0)
-    let arrived = Atomic<Int>(0)
+    private let word = Atomic<Int>(0)
+    private static let heldUnit = 1 << 32
+
+    func retain() { word.add(Self.heldUnit, ordering: .relaxed) }
+    func arrive() { word.add(1, ordering: .relaxed) }
+    func release(arrived: Bool) { word.subtract(Self.heldUnit + (arrived ? 1 : 0), ordering: .releasing) }
+
+    /// Requests holding the version.
+    var held: Int { word.load(ordering: .acquiring) >> 32 }
 
     /// Requests holding the version that have not reached the scheduler yet: reading or decoding
     /// their bodies, about to join a batch (or failing first).
-    var approaching: Int { max(held.load(ordering: .relaxed) - arrived.load(ordering: .relaxed), 0) }
+    var approaching: Int {
+        let value = word.load(ordering: .relaxed)
+        return max((value >> 32) - (value & 0xFFFF_FFFF), 0)
+    }
 }

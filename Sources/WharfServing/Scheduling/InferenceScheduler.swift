@@ -118,7 +118,7 @@ final class InferenceScheduler: @unchecked Sendable {
                 _ = wharf_name_current_thread(threadName)
                 self.work(worker: index)
             }
-            thread.name = "wharf-\(name)-\(index)"
+            thread.name = threadName
             thread.start()
         }
     }
@@ -132,13 +132,17 @@ final class InferenceScheduler: @unchecked Sendable {
 
     /// Runs a validated request: on the caller's thread when `alone` (no other request holds the
     /// version) and a worker is idle, otherwise through the queue; waits for its result.
+    /// `lease`, the request's hold on the version, is marked arrived when the request joins the
+    /// queue or runs on its caller.
     func submit(
-        signature: Signature, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?, alone: Bool
+        signature: Signature, inputs: [String: Tensor], outputs: [String]?, deadline: ContinuousClock.Instant?, alone: Bool,
+        lease: ServableLease? = nil
     ) async throws -> RunResult {
         let key = batching == nil ? nil : InferenceScheduler.batchKey(signature: signature, inputs: inputs, outputs: outputs)
         let rows = key == nil ? 0 : inputs.values.first?.rowCount ?? 0
         if alone, runsLoneRequestsAtOnce, let worker = borrowIdleWorker() {
             defer { giveBack(worker) }
+            lease?.markArrived()
             let started = ContinuousClock.now
             // The same check a queued request gets when a worker takes it.
             if let deadline, deadline < started {
@@ -168,6 +172,7 @@ final class InferenceScheduler: @unchecked Sendable {
                 signature: signature, inputs: inputs, outputs: outputs, key: key, rows: rows, deadline: deadline,
                 continuation: continuation))
             queuedRows += rows
+            lease?.markArrived()
             // Busy workers look at the queue when they finish; only a worker waiting for work, or
             // one filling a batch that the queue can now complete, needs waking.
             // An adaptive batcher also looks again at each arrival: it may have been the last one
