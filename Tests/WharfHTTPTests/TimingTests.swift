@@ -5,13 +5,22 @@ import WharfTesting
 /// The timing breakdown, the request deadline header, the no-op baseline route and ORT settings.
 @Suite(.enabled(if: Fixtures.available, "run scripts/bootstrap to build the fixtures"), .serialized)
 struct TimingTests {
-    @Test func serverTimingBreakdownOnRequest() async throws {
+    /// One MLP request body, V2 JSON.
+    static let body = #"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": \#(Array(repeating: 0.5, count: 784))}]}"#
+
+    /// A server with the MLP on ONNX Runtime, configured by `config` (its wharf.yaml); the
+    /// repository must outlive the server.
+    static func serveMLP(config: String) async throws -> (ScratchRepository, TestServer) {
         let repository = try ScratchRepository()
         try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
-        try repository.write("mlp/wharf.yaml", "threads: {intra_op: 1, allow_spinning: false}\nresponse_cache: {max_bytes: 1000000}\n")
-        let server = try await TestServer.start(repository: repository.root)
-        defer { Task { await server.stop() } }
-        let body = #"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": \#(Array(repeating: 0.5, count: 784))}]}"#
+        try repository.write("mlp/wharf.yaml", config)
+        return (repository, try await TestServer.start(repository: repository.root))
+    }
+
+    @Test func serverTimingBreakdownOnRequest() async throws {
+        let (repository, server) = try await Self.serveMLP(config: "threads: {intra_op: 1, allow_spinning: false}\nresponse_cache: {max_bytes: 1000000}\n")
+        defer { Task { await server.stop(); _ = repository } }
+        let body = Self.body
         let plain = try await server.post("/v2/models/mlp/infer", json: body)
         #expect(plain.status == 200)
         #expect(plain.headers["server-timing"] == nil, "only on request")
@@ -46,13 +55,11 @@ struct TimingTests {
     /// scheduler drops it before the runtime call); the same request without a deadline runs once
     /// its batch closes.
     @Test func aDeadlinePassedInTheQueueAnswers504() async throws {
-        let repository = try ScratchRepository()
-        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
         // A batch that is not full waits 400 ms for company: longer than the deadline.
-        try repository.write("mlp/wharf.yaml", "dynamic_batching: {max_batch_size: 8, batch_timeout_micros: 400000}\nwarmup: {enabled: false}\n")
-        let server = try await TestServer.start(repository: repository.root)
-        defer { Task { await server.stop() } }
-        let body = #"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": \#(Array(repeating: 0.5, count: 784))}]}"#
+        let (repository, server) = try await Self.serveMLP(
+            config: "dynamic_batching: {max_batch_size: 8, batch_timeout_micros: 400000}\nwarmup: {enabled: false}\n")
+        defer { Task { await server.stop(); _ = repository } }
+        let body = Self.body
         let late = try await server.post("/v2/models/mlp/infer", json: body, headers: ["X-Wharf-Timeout-Ms": "50"])
         #expect(late.status == 504, "\(late.status): \(late.text)")
         #expect(late.text.contains("deadline passed"), "\(late.text)")

@@ -318,29 +318,36 @@ struct JSONParser {
 
     // MARK: - Numbers
 
-    /// Parses a number token (or `-Infinity`) at the current position.
-    ///
-    /// The common case (at most 19 digits in all, well-formed) is read here, eight digits at a
-    /// time where it can; anything else, errors included, by `parseNumberCarefully()`, which
-    /// gives the same value for the common case.
+    /// A well-formed number token, as `scanDecimal` reads it: `negative × mantissa × 10^exponent`,
+    /// exact when `digits` (significant digits: the leading zeros of `0.000123` do not count) is
+    /// at most 19. `isInteger`: no fraction and no exponent.
+    struct ScannedDecimal {
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var exponent = 0
+        var negative = false
+        var isInteger = true
+    }
+
+    /// Reads a number token at `index` (before `end`) into `number`, eight digits at a time where
+    /// it can, and moves `index` past it; `false` (with `index` anywhere) for a malformed token or
+    /// `-Infinity`. An exponent beyond ±100 000 is clamped there, which no conversion can tell
+    /// apart.
     @inline(__always)
-    mutating func parseNumber() throws(CodecError) -> JSONNumber {
-        guard !legacyNumbers, let base = bytes.baseAddress else { return try parseNumberCarefully() }
-        let end = bytes.count
-        let start = position
-        var index = start
+    static func scanDecimal(
+        _ base: UnsafePointer<UInt8>, _ end: Int, _ index: inout Int, into number: inout ScannedDecimal
+    ) -> Bool {
         let negative = base[index] == UInt8(ascii: "-")
         if negative { index += 1 }
-        guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return try parseNumberCarefully() }
+        guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return false }
         var mantissa: UInt64 = 0
-        // Significant digits: leading zeros (of `0.000123`) add nothing to the mantissa.
         var digits = 0
         if base[index] == UInt8(ascii: "0") {
             index += 1
-            if index < end, base[index] &- UInt8(ascii: "0") < 10 { return try parseNumberCarefully() }
+            if index < end, base[index] &- UInt8(ascii: "0") < 10 { return false }
         } else {
             let digitsStart = index
-            JSONParser.readDigits(base, end, &index, &mantissa)
+            readDigits(base, end, &index, &mantissa)
             digits = index - digitsStart
         }
         var isInteger = true
@@ -353,9 +360,9 @@ struct JSONParser {
                 while index < end, base[index] == UInt8(ascii: "0") { index += 1 }
             }
             let significantStart = index
-            JSONParser.readDigits(base, end, &index, &mantissa)
+            readDigits(base, end, &index, &mantissa)
             fractionDigits = index - fractionStart
-            guard fractionDigits > 0 else { return try parseNumberCarefully() }
+            guard fractionDigits > 0 else { return false }
             digits += index - significantStart
         }
         var exponent = 0
@@ -367,24 +374,43 @@ struct JSONParser {
                 exponentNegative = base[index] == UInt8(ascii: "-")
                 index += 1
             }
-            guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return try parseNumberCarefully() }
+            guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return false }
             while index < end, base[index] &- UInt8(ascii: "0") < 10 {
                 if exponent < 100_000 { exponent = exponent &* 10 &+ Int(base[index] &- UInt8(ascii: "0")) }
                 index += 1
             }
             if exponentNegative { exponent = -exponent }
         }
+        number = ScannedDecimal(
+            mantissa: mantissa, digits: digits, exponent: exponent &- fractionDigits, negative: negative, isInteger: isInteger)
+        return true
+    }
+
+    /// Parses a number token (or `-Infinity`) at the current position.
+    ///
+    /// The common case (at most 19 significant digits, well-formed) is read by `scanDecimal`;
+    /// anything else, errors included, by `parseNumberCarefully()`, which gives the same value
+    /// for the common case.
+    @inline(__always)
+    mutating func parseNumber() throws(CodecError) -> JSONNumber {
+        guard !legacyNumbers, let base = bytes.baseAddress else { return try parseNumberCarefully() }
+        let start = position
+        var index = start
+        var number = ScannedDecimal()
         // Up to 19 significant digits the mantissa is exact.
-        guard digits <= 19 else { return try parseNumberCarefully() }
+        guard JSONParser.scanDecimal(base, bytes.count, &index, into: &number), number.digits <= 19 else {
+            return try parseNumberCarefully()
+        }
         position = index
-        if isInteger {
-            if !negative { return mantissa <= UInt64(Int64.max) ? .int(Int64(mantissa)) : .uint(mantissa) }
+        let mantissa = number.mantissa
+        if number.isInteger {
+            if !number.negative { return mantissa <= UInt64(Int64.max) ? .int(Int64(mantissa)) : .uint(mantissa) }
             if mantissa == 0 { return .double(-0.0) }
             if mantissa <= UInt64(Int64.max) { return .int(-Int64(mantissa)) }
             if mantissa == UInt64(Int64.max) + 1 { return .int(.min) }
             return try slowDouble(start, index)
         }
-        if let value = DecimalToDouble.convert(significand: mantissa, exponent: exponent &- fractionDigits, negative: negative) {
+        if let value = DecimalToDouble.convert(significand: mantissa, exponent: number.exponent, negative: number.negative) {
             return .double(value)
         }
         return try slowDouble(start, index)
@@ -406,53 +432,9 @@ struct JSONParser {
     @inline(__always)
     static func fastDecimal(_ base: UnsafePointer<UInt8>, _ end: Int, _ start: inout Int) -> Double? {
         var index = start
-        let negative = base[index] == UInt8(ascii: "-")
-        if negative { index += 1 }
-        guard index < end, base[index] &- UInt8(ascii: "0") < 10 else { return nil }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        if base[index] == UInt8(ascii: "0") {
-            index += 1
-            if index < end, base[index] &- UInt8(ascii: "0") < 10 { return nil }
-        } else {
-            let digitsStart = index
-            JSONParser.readDigits(base, end, &index, &mantissa)
-            digits = index - digitsStart
-        }
-        var exponent = 0
-        var isInteger = true
-        if index < end, base[index] == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            let fractionStart = index
-            if digits == 0 {
-                while index < end, base[index] == UInt8(ascii: "0") { index += 1 }
-            }
-            let significantStart = index
-            JSONParser.readDigits(base, end, &index, &mantissa)
-            guard index > fractionStart else { return nil }
-            digits += index - significantStart
-            exponent = fractionStart &- index
-        }
-        if index < end, base[index] | 0x20 == UInt8(ascii: "e") {
-            isInteger = false
-            index += 1
-            var exponentNegative = false
-            if index < end, base[index] == UInt8(ascii: "+") || base[index] == UInt8(ascii: "-") {
-                exponentNegative = base[index] == UInt8(ascii: "-")
-                index += 1
-            }
-            let exponentStart = index
-            var exponentValue = 0
-            while index < end, base[index] &- UInt8(ascii: "0") < 10 {
-                exponentValue = exponentValue &* 10 &+ Int(base[index] &- UInt8(ascii: "0"))
-                index += 1
-            }
-            guard index > exponentStart, index - exponentStart <= 5 else { return nil }
-            exponent &+= exponentNegative ? -exponentValue : exponentValue
-        }
-        guard digits <= 19, !isInteger || mantissa <= 1 << 53,
-            let value = DecimalToDouble.convert(significand: mantissa, exponent: exponent, negative: negative)
+        var number = ScannedDecimal()
+        guard scanDecimal(base, end, &index, into: &number), number.digits <= 19, !number.isInteger || number.mantissa <= 1 << 53,
+            let value = DecimalToDouble.convert(significand: number.mantissa, exponent: number.exponent, negative: number.negative)
         else { return nil }
         start = index
         return value
