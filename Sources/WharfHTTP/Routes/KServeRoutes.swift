@@ -94,7 +94,7 @@ struct KServeRoutes<Context: RequestContext> {
         version = lease.servable.version
         var timing = ServerTiming(request: request)
         var headerLength: Int?
-        if let field = request.headers[Self.headerLengthField] {
+        if let field = request.headers[kserveHeaderLengthField] {
             guard let length = Int(field), length >= 0 else {
                 throw RequestError(.badRequest, "\(KServeV2.headerLengthField) expects a byte count, got '\(field)'")
             }
@@ -128,11 +128,9 @@ struct KServeRoutes<Context: RequestContext> {
         guard let jsonLength else { return jsonResponse(.ok, bytes, headers: timing.headers) }
         var headers = timing.headers
         headers[.contentType] = "application/octet-stream"
-        headers[Self.headerLengthField] = String(jsonLength)
+        headers[kserveHeaderLengthField] = String(jsonLength)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
-
-    private static var headerLengthField: HTTPField.Name { kserveHeaderLengthField }
 
     private func index() async throws -> Response {
         await watcher.indexNow()

@@ -603,12 +603,7 @@ struct JSONParser {
 
     @inline(__always)
     mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): position += 1
-            default: return
-            }
-        }
+        while position < bytes.count, JSONParser.isWhitespace(bytes[position]) { position += 1 }
     }
 
     /// "expected X at byte N, got 'c'".

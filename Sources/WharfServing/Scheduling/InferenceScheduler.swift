@@ -113,6 +113,7 @@ final class InferenceScheduler: @unchecked Sendable {
         lacking = Array(repeating: 0, count: threads)
         for index in 0..<threads {
             // What `top -H` and perf show: the worker's number first, since Linux keeps 15 bytes.
+            // (Foundation's `Thread.name` does not reach the OS thread on Linux.)
             let threadName = "w\(index)-\(name)"
             let thread = Thread { [self] in
                 _ = wharf_name_current_thread(threadName)
@@ -148,12 +149,10 @@ final class InferenceScheduler: @unchecked Sendable {
             if let deadline, deadline < started {
                 throw ServingError(.deadlineExceeded, "the request's deadline passed before it could run")
             }
-            let outputs = try workerInstances[worker].run(prepared: signature, inputs: inputs, outputs: outputs)
-            var timing = RequestTiming()
-            timing.compute = started.duration(to: .now)
-            timing.batchSize = rows
-            timing.ranOnCaller = true
-            return RunResult(outputs: outputs, timing: timing)
+            var result = try Self.runOne(
+                signature: signature, inputs: inputs, outputs: outputs, rows: rows, on: workerInstances[worker], started: started)
+            result.timing.ranOnCaller = true
+            return result
         }
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
@@ -320,15 +319,26 @@ final class InferenceScheduler: @unchecked Sendable {
 
     private func runAlone(_ job: Job, on instance: any InferenceModel, started: ContinuousClock.Instant) {
         do {
-            let outputs = try instance.run(prepared: job.signature, inputs: job.inputs, outputs: job.outputs)
-            var timing = RequestTiming()
-            timing.queue = job.enqueued.duration(to: started)
-            timing.compute = started.duration(to: .now)
-            timing.batchSize = job.rows
-            job.continuation.resume(returning: RunResult(outputs: outputs, timing: timing))
+            var result = try Self.runOne(
+                signature: job.signature, inputs: job.inputs, outputs: job.outputs, rows: job.rows, on: instance, started: started)
+            result.timing.queue = job.enqueued.duration(to: started)
+            job.continuation.resume(returning: result)
         } catch {
             job.continuation.resume(throwing: error)
         }
+    }
+
+    /// One request run by itself, on a worker or its caller: its outputs, compute time from
+    /// `started` and batch size.
+    private static func runOne(
+        signature: Signature, inputs: [String: Tensor], outputs: [String]?, rows: Int, on instance: any InferenceModel,
+        started: ContinuousClock.Instant
+    ) throws -> RunResult {
+        let outputs = try instance.run(prepared: signature, inputs: inputs, outputs: outputs)
+        var timing = RequestTiming()
+        timing.compute = started.duration(to: .now)
+        timing.batchSize = rows
+        return RunResult(outputs: outputs, timing: timing)
     }
 
     private func runBatch(_ jobs: [Job], on instance: any InferenceModel, started: ContinuousClock.Instant) {
