@@ -354,6 +354,54 @@ extension String {
         }
     }
 
+    /// Float32 runs convert through an approximate double (`DecimalToDouble.convertForFloat`)
+    /// that must round to the same float as the nearest double: tokens at, beside and around the
+    /// midpoints between neighbouring floats (where the two could differ), at every magnitude the
+    /// shortcut takes, must decode to `Float(Double(token))`, bit for bit.
+    @Test func float32RunsRoundLikeTheirNearestDoubleNearFloatTies() throws {
+        var random = Random(seed: 11)
+        var tokens: [String] = []
+        for _ in 0..<400 {
+            // A normal float with a decimal exponent the shortcut covers (17 to 19 digits, ±22).
+            let magnitude = Float(pow(10, Double(random.int(-5...6))))
+            let float = Float(Double(random.int(1...1_000_000)) / 1_000_000) * magnitude
+            let tie = (Double(float) + Double(float.nextUp)) / 2
+            for value in [tie, tie.nextUp, tie.nextDown, tie.nextUp.nextUp, tie.nextDown.nextDown] {
+                tokens.append(value.description)
+                tokens.append(formatted(value, "%.17g"))
+                tokens.append(formatted(value, "%.18g"))
+            }
+            // 19 significant digits just either side of the tie, beyond what a double holds.
+            let digits = formatted(tie, "%.18e")
+            tokens.append(digits)
+            tokens.append(formatted(tie.nextUp, "%.18e"))
+            // And the common case, a float widened to a double as Python writes it.
+            tokens.append(Double(float).description)
+        }
+        let data = "[" + tokens.joined(separator: ", ") + "]"
+        let body = bytesOf(#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [\#(tokens.count)], "data": \#(data)}]}"#)
+        let request = try checkV2(body, expectDirect: true).get()
+        let values = try #require(request.inputs["x"]).scalars(as: Float.self)
+        for (token, value) in zip(tokens, values) {
+            #expect(value.bitPattern == Float(Double(token)!).bitPattern, "\(token)")
+        }
+        // The shortcut itself: it declines the tokens near ties, answers the common ones, and
+        // always gives the right float.
+        var answered = 0
+        for token in tokens {
+            let bytes = Array(token.utf8)
+            var number = JSONParser.ScannedDecimal()
+            var index = 0
+            let scanned = bytes.withUnsafeBufferPointer { JSONParser.scanDecimal($0.baseAddress!, $0.count, &index, into: &number) }
+            #expect(scanned && number.digits <= 19, "\(token)")
+            if let quick = DecimalToDouble.convertForFloat(significand: number.mantissa, exponent: number.exponent, negative: number.negative) {
+                answered += 1
+                #expect(Float(quick).bitPattern == Float(Double(token)!).bitPattern, "\(token)")
+            }
+        }
+        #expect(answered >= 380, "the shortcut answered \(answered) of \(tokens.count)")
+    }
+
     @Test func integerTokensForFloatTypesRoundOnce() throws {
         // 2^24 + 1 and 2^53 + 1 round (ties to even) straight from the integer, as before.
         let body = bytesOf(#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [4], "data": [16777217, 9007199254740993, 9223372036854775807, 18446744073709551615]}]}"#)

@@ -184,7 +184,7 @@ extension JSONParser {
     }
 
     /// After a leaf inside a list: reads the run of `, number` that follows for as long as each
-    /// number is a common token (`fastDecimal`), with local state and no per-element dispatch
+    /// number is a common token (`fastDecimal`, `fastFloat`), with local state and no per-element dispatch
     /// (most of a tensor's text). Stops before the `,` of anything else, or before whatever ends
     /// the run, for `decodeLeaves` to go on with.
     @inline(__always)
@@ -201,11 +201,18 @@ extension JSONParser {
             guard index < end, text[index] == UInt8(ascii: ",") else { break }
             var next = index + 1
             while next < end, JSONParser.isWhitespace(text[next]) { next += 1 }
-            guard next < end, let value = JSONParser.fastDecimal(text, end, &next) else { break }
-            do {
-                (base + written).initialize(to: try Element.fromNumber(.double(value)))
-            } catch {
-                throw DirectDecoding.fallBack
+            guard next < end else { break }
+            if Element.self == Float.self {
+                // The common element type, converted inline rather than through the protocol.
+                guard let value = JSONParser.fastFloat(text, end, &next) else { break }
+                UnsafeMutableRawPointer(base + written).initializeMemory(as: Float.self, repeating: value, count: 1)
+            } else {
+                guard let value = JSONParser.fastDecimal(text, end, &next) else { break }
+                do {
+                    (base + written).initialize(to: try Element.fromNumber(.double(value)))
+                } catch {
+                    throw DirectDecoding.fallBack
+                }
             }
             written += 1
             index = next

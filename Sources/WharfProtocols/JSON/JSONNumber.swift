@@ -81,6 +81,64 @@ enum DecimalToDouble {
         return negative ? -value : value
     }
 
+    /// 10^-exponent for 0...22, each the nearest double (only 10^0 is exact).
+    @inline(__always)
+    static func reciprocalPowerOfTen(_ exponent: Int) -> Double {
+        switch exponent {
+        case 0: 1e-0
+        case 1: 1e-1
+        case 2: 1e-2
+        case 3: 1e-3
+        case 4: 1e-4
+        case 5: 1e-5
+        case 6: 1e-6
+        case 7: 1e-7
+        case 8: 1e-8
+        case 9: 1e-9
+        case 10: 1e-10
+        case 11: 1e-11
+        case 12: 1e-12
+        case 13: 1e-13
+        case 14: 1e-14
+        case 15: 1e-15
+        case 16: 1e-16
+        case 17: 1e-17
+        case 18: 1e-18
+        case 19: 1e-19
+        case 20: 1e-20
+        case 21: 1e-21
+        default: 1e-22
+        }
+    }
+
+    /// A double `d` with `Float(d) == Float(convert(...))`, that is, the float that the nearest
+    /// double rounds to, for any 64-bit significand and an exponent within ±22; `nil` when this
+    /// shortcut cannot promise that (the caller then converts exactly).
+    ///
+    /// `Double(significand)` and the scaling by a power of ten (itself the nearest double) are
+    /// each within half a unit in the last place, so `d` lies within a few units of the nearest
+    /// double. Rounding to a float keeps 24 of the 53 bits, so both round to the same float unless
+    /// a float tie (the dropped 29 bits equal to 2^28) lies within those few units: when `d`'s
+    /// dropped bits are within 8 units of a tie, or the result is no normal float, `nil`.
+    @_transparent
+    static func convertForFloat(significand: UInt64, exponent: Int, negative: Bool) -> Double? {
+        if significand == 0 { return negative ? -0.0 : 0.0 }
+        guard exponent >= -22, exponent <= 22 else { return nil }
+        var value = Double(significand)
+        if exponent < 0 {
+            value *= reciprocalPowerOfTen(-exponent)
+        } else if exponent > 0 {
+            value *= exactPowerOfTen(exponent)
+        }
+        let bits = value.bitPattern
+        let dropped = bits & 0x1FFF_FFFF
+        guard dropped &- (0x1000_0000 - 8) > 16,
+            // Normal floats: a biased double exponent from 1023 - 126 through 1023 + 127.
+            bits >> 52 >= 1023 - 126, bits >> 52 <= 1023 + 127
+        else { return nil }
+        return negative ? -value : value
+    }
+
     static func eiselLemire(significand: UInt64, exponent: Int, negative: Bool) -> Double? {
         if significand == 0 { return negative ? -0.0 : 0.0 }
         guard exponent >= PowersOfTen.minimumExponent, exponent <= PowersOfTen.maximumExponent else { return nil }

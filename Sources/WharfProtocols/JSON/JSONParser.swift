@@ -440,6 +440,30 @@ struct JSONParser {
         return value
     }
 
+    /// `fastDecimal` for float32 elements: the same tokens, read straight to the float that their
+    /// nearest double rounds to (what converting through the double gives), mostly without
+    /// computing that double exactly (`DecimalToDouble.convertForFloat`). `nil`, with `start`
+    /// unchanged, for other tokens and for a number too large for a float.
+    @inline(__always)
+    static func fastFloat(_ base: UnsafePointer<UInt8>, _ end: Int, _ start: inout Int) -> Float? {
+        var index = start
+        var number = ScannedDecimal()
+        guard scanDecimal(base, end, &index, into: &number), number.digits <= 19, !number.isInteger || number.mantissa <= 1 << 53
+        else { return nil }
+        let value: Double
+        if let quick = DecimalToDouble.convertForFloat(significand: number.mantissa, exponent: number.exponent, negative: number.negative) {
+            value = quick
+        } else if let exact = DecimalToDouble.convert(significand: number.mantissa, exponent: number.exponent, negative: number.negative) {
+            value = exact
+        } else {
+            return nil
+        }
+        let result = Float(value)
+        guard result.isFinite else { return nil }
+        start = index
+        return result
+    }
+
     /// Reads decimal digits at `index` into `mantissa` (wrapping: the caller counts digits).
     @inline(__always)
     private static func readDigits(
