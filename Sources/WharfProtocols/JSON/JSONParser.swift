@@ -433,11 +433,23 @@ struct JSONParser {
     static func fastDecimal(_ base: UnsafePointer<UInt8>, _ end: Int, _ start: inout Int) -> Double? {
         var index = start
         var number = ScannedDecimal()
-        guard scanDecimal(base, end, &index, into: &number), number.digits <= 19, !number.isInteger || number.mantissa <= 1 << 53,
+        guard scanCommonToken(base, end, &index, into: &number),
             let value = DecimalToDouble.convert(significand: number.mantissa, exponent: number.exponent, negative: number.negative)
         else { return nil }
         start = index
         return value
+    }
+
+    /// `scanDecimal` for the tokens `fastDecimal` and `fastFloat` take: at most 19 significant
+    /// digits, and an integer no larger than 2^53.
+    @inline(__always)
+    private static func scanCommonToken(
+        _ base: UnsafePointer<UInt8>, _ end: Int, _ index: inout Int, into number: inout ScannedDecimal
+    ) -> Bool {
+        guard scanDecimal(base, end, &index, into: &number), number.digits <= 19, !number.isInteger || number.mantissa <= 1 << 53 else {
+            return false
+        }
+        return true
     }
 
     /// `fastDecimal` for float32 elements: the same tokens, read straight to the float that their
@@ -448,8 +460,7 @@ struct JSONParser {
     static func fastFloat(_ base: UnsafePointer<UInt8>, _ end: Int, _ start: inout Int) -> Float? {
         var index = start
         var number = ScannedDecimal()
-        guard scanDecimal(base, end, &index, into: &number), number.digits <= 19, !number.isInteger || number.mantissa <= 1 << 53
-        else { return nil }
+        guard scanCommonToken(base, end, &index, into: &number) else { return nil }
         let value: Double
         if let quick = DecimalToDouble.convertForFloat(significand: number.mantissa, exponent: number.exponent, negative: number.negative) {
             value = quick
