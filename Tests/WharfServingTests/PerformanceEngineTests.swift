@@ -288,6 +288,42 @@ struct PerformanceEngineTests {
         await manager.shutdown()
     }
 
+    /// A request that is alone for a moment while the version is under load (most recent requests
+    /// found company) goes through the queue; once lone arrivals prevail again, lone requests run
+    /// on their callers again.
+    @Test func loneMomentsUnderLoadGoThroughTheQueue() async throws {
+        let repository = try ScratchRepository()
+        let manager = try await Self.serve(
+            "mlp", onnx: true, config: "threads: {intra_op: 1}\nwarmup: {enabled: false}\n", repository: repository)
+        let pixels = try Tensor(shape: [1, 784], scalars: (0..<784).map { Float($0 % 97) / 97 })
+        func run() async throws -> RunResult {
+            // Time for the worker to finish and wait again, so that an idle worker is never what
+            // keeps a request off its caller.
+            try await Task.sleep(for: .milliseconds(10))
+            return try await manager.acquire(model: "mlp").execute(signature: nil, inputs: ["pixels": pixels], outputs: nil)
+        }
+        // (Other tests' requests may hold the process's caller budget for a moment: most, not all.)
+        var first: [Bool] = []
+        for _ in 0..<4 { first.append(try await run().timing.ranOnCaller) }
+        #expect(first.contains(true), "lone requests on an idle version run on their callers: \(first)")
+
+        // Another request holds the version while eight arrive: each finds company.
+        do {
+            let other = try manager.acquire(model: "mlp")
+            for _ in 0..<8 {
+                #expect(try await !run().timing.ranOnCaller)
+            }
+            withExtendedLifetime(other) {}
+        }
+
+        let alone = try await run()
+        #expect(!alone.timing.ranOnCaller, "a request alone for a moment under load took its caller's thread")
+        var later: [Bool] = []
+        for _ in 0..<10 { later.append(try await run().timing.ranOnCaller) }
+        #expect(later.suffix(6).filter { $0 }.count >= 3, "lone requests stayed off their callers after the load: \(later)")
+        await manager.shutdown()
+    }
+
     /// Without batching (or with a batcher that never waits), a lone request runs on the caller's
     /// thread (no queue); under concurrency the rest queue for the workers, and no instance ever
     /// runs two requests at once.
