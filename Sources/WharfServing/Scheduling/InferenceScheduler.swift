@@ -22,9 +22,10 @@ import WharfRuntime
 /// requests can share a batch. So a request alone for a moment does not take the caller's path
 /// while most of the version's recent requests found company (a moving average over about eight
 /// arrivals): at 16 clients a quarter of the requests were alone when they arrived, and running
-/// them on their callers cost more CPU than the hand-over saved. The worker stays parked until its instance is handed back, so an instance never runs two requests
-/// at once, and a process-wide budget keeps such runs from occupying every thread of Swift's
-/// cooperative pool. Everything else goes through the queue.
+/// them on their callers cost more CPU than the hand-over saved. The worker stays parked until its
+/// instance is handed back, so an instance never runs two requests at once, and a process-wide
+/// budget keeps such runs from occupying every thread of Swift's cooperative pool. Everything else
+/// goes through the queue.
 ///
 /// A full queue rejects a request at once (503); a request whose deadline passes while it waits is
 /// answered with 504 instead of running; a request that fails validation never reaches the queue,
