@@ -184,9 +184,9 @@ extension JSONParser {
     }
 
     /// After a leaf inside a list: reads the run of `, number` that follows for as long as each
-    /// number is a common token (`fastDecimal`, `fastFloat`), with local state and no per-element dispatch
-    /// (most of a tensor's text). Stops before the `,` of anything else, or before whatever ends
-    /// the run, for `decodeLeaves` to go on with.
+    /// number is a common token (`fastDecimal`, `fastFloat`), with local state and no per-element
+    /// dispatch (most of a tensor's text). Stops before the `,` of anything else, or before
+    /// whatever ends the run, for `decodeLeaves` to go on with.
     @inline(__always)
     private mutating func continueRun<Element: JSONDecodableElement>(
         into base: UnsafeMutablePointer<Element>, count: inout Int, capacity: Int

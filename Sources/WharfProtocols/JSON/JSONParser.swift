@@ -446,10 +446,7 @@ struct JSONParser {
     private static func scanCommonToken(
         _ base: UnsafePointer<UInt8>, _ end: Int, _ index: inout Int, into number: inout ScannedDecimal
     ) -> Bool {
-        guard scanDecimal(base, end, &index, into: &number), number.digits <= 19, !number.isInteger || number.mantissa <= 1 << 53 else {
-            return false
-        }
-        return true
+        scanDecimal(base, end, &index, into: &number) && number.digits <= 19 && (!number.isInteger || number.mantissa <= 1 << 53)
     }
 
     /// `fastDecimal` for float32 elements: the same tokens, read straight to the float that their

@@ -150,7 +150,9 @@ final class InferenceScheduler: @unchecked Sendable {
     ) async throws -> RunResult {
         let key = batching == nil ? nil : InferenceScheduler.batchKey(signature: signature, inputs: inputs, outputs: outputs)
         let rows = key == nil ? 0 : inputs.values.first?.rowCount ?? 0
-        let underLoad = arrivesUnderLoad(alone: alone)
+        // Only a scheduler that may run a lone request on its caller needs the average; every
+        // arrival counts towards it, alone or not.
+        let underLoad = runsLoneRequestsAtOnce && arrivesUnderLoad(alone: alone)
         if alone, !underLoad, runsLoneRequestsAtOnce, let worker = borrowIdleWorker() {
             defer { giveBack(worker) }
             lease?.markArrived()
