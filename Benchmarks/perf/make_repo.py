@@ -27,9 +27,13 @@ version("cnn", "cnn")
 version("cnn_batched", "cnn", config="dynamic_batching: {max_batch_size: 16, batch_timeout_micros: 2000}\n")
 version("cnn_adaptive", "cnn", config="dynamic_batching: {max_batch_size: 16, batch_timeout_micros: 2000, adaptive: true}\n")
 version("mlp", "mlp")
-version("mlp_onnx", "mlp", onnx=True, config="threads: {intra_op: 1, allow_spinning: false}\n")
+# The V2 JSON models' workers poll for 500 us after each run (section 3); mlp_onnx_nopoll is
+# mlp_onnx without it, for comparison at concurrency 1.
+version("mlp_onnx", "mlp", onnx=True, config="threads: {intra_op: 1, allow_spinning: false}\nworker_spin_micros: 500\n")
+version("mlp_onnx_nopoll", "mlp", onnx=True, config="threads: {intra_op: 1, allow_spinning: false}\n")
 version("mlp_onnx_batched", "mlp", onnx=True,
-        config="threads: {intra_op: 1, allow_spinning: false}\ndynamic_batching: {max_batch_size: 16, batch_timeout_micros: 0}\n")
+        config="threads: {intra_op: 1, allow_spinning: false}\nworker_spin_micros: 500\n"
+        "dynamic_batching: {max_batch_size: 16, batch_timeout_micros: 0}\n")
 version("mlp_onnx_b300", "mlp", onnx=True,
         config="threads: {intra_op: 1, allow_spinning: false}\ndynamic_batching: {max_batch_size: 16, batch_timeout_micros: 300}\n")
 version("mlp_onnx_adaptive", "mlp", onnx=True,

@@ -324,6 +324,46 @@ struct PerformanceEngineTests {
         await manager.shutdown()
     }
 
+    /// With `worker_spin_micros`, a worker polls for the next request after a run: back-to-back lone
+    /// requests go to it instead of running on their callers, with the same outputs. After a quiet
+    /// spell longer than the window, the worker sleeps and a lone request runs on its caller again.
+    @Test func pollingWorkerTakesBackToBackLoneRequests() async throws {
+        let repository = try ScratchRepository()
+        let manager = try await Self.serve(
+            "mlp", onnx: true, config: "threads: {intra_op: 1}\nwarmup: {enabled: false}\nworker_spin_micros: 200000\n",
+            repository: repository)
+        let pixels = try Tensor(shape: [1, 784], scalars: (0..<784).map { Float($0 % 89) / 89 })
+        let servable = try manager.acquire(model: "mlp").servable
+        let reference = try await servable.run(signature: nil, inputs: ["pixels": pixels], outputs: nil)
+        func run() async throws -> RunResult {
+            try await manager.acquire(model: "mlp").execute(signature: nil, inputs: ["pixels": pixels], outputs: nil)
+        }
+        var placements: [Bool] = []
+        for _ in 0..<12 {
+            let result = try await run()
+            #expect(result.outputs == reference)
+            placements.append(result.timing.ranOnCaller)
+        }
+        // The first may run on its caller (the worker sleeps until then); the rest find it polling.
+        // (Another test may hold the process's one polling place for a moment: most, not all.)
+        #expect(placements.dropFirst().filter { !$0 }.count >= 8, "back-to-back lone requests ran on their callers: \(placements)")
+        // A failure reaches the waiting caller too: a deadline already past when the worker takes it.
+        let late = ContinuousClock.now - .milliseconds(1)
+        await #expect(throws: ServingError.self) {
+            try await manager.acquire(model: "mlp").execute(signature: nil, inputs: ["pixels": pixels], outputs: nil, deadline: late)
+        }
+        #expect(try await run().outputs == reference)
+
+        // Past the window the worker sleeps again.
+        var afterQuiet: [Bool] = []
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(400))
+            afterQuiet.append(try await run().timing.ranOnCaller)
+        }
+        #expect(afterQuiet.contains(true), "after a quiet spell a lone request still went to the worker: \(afterQuiet)")
+        await manager.shutdown()
+    }
+
     /// Without batching (or with a batcher that never waits), a lone request runs on the caller's
     /// thread (no queue); under concurrency the rest queue for the workers, and no instance ever
     /// runs two requests at once.
@@ -393,11 +433,16 @@ struct PerformanceEngineTests {
         let config = try ModelConfig.parse(yaml: """
             instances: 2
             max_queue_size: 10
+            worker_spin_micros: 300
             dynamic_batching: {max_batch_size: 16, batch_timeout_micros: 500, max_enqueued_batches: 4, allowed_batch_sizes: [16, 4], batch_threads: 3}
             warmup: {enabled: false, batch_sizes: [1, 2], iterations: 3}
             response_cache: {max_bytes: 1024}
             """)
         #expect(config.performance.instances == 2)
+        #expect(config.performance.workerSpinMicros == 300)
+        #expect(try ModelConfig.parse(yaml: "instances: 1").performance.workerSpinMicros == 0)
+        let spinError = #expect(throws: ConfigError.self) { try ModelConfig.parse(yaml: "worker_spin_micros: -5") }
+        #expect(spinError?.message.contains("from 0 to 1000000 microseconds, got -5") == true)
         #expect(config.performance.batching == BatchingConfig(
             maxBatchSize: 16, batchTimeoutMicros: 500, maxEnqueuedBatches: 4, allowedBatchSizes: [4, 16], batchThreads: 3))
         #expect(config.performance.queueBound == 64)

@@ -30,7 +30,7 @@ public final class RegistryWatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        try await runPeriodically(every: { self.interval }) { await self.poll() }
+        await runPeriodically(every: { self.interval }) { await self.poll() }
     }
 
     /// The manager's name for models that come from the registry.

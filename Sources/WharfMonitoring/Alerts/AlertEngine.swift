@@ -162,7 +162,7 @@ public final class AlertEngine: Service, Sendable {
     public var recentHistory: [AlertHistoryEvent] { state.withLock { $0.history } }
 
     public func run() async throws {
-        try await runPeriodically(every: { self.ruleSet.evaluationInterval }) { await self.evaluate() }
+        await runPeriodically(every: { self.ruleSet.evaluationInterval }) { await self.evaluate() }
     }
 
     /// One evaluation of every rule.
@@ -319,7 +319,7 @@ public final class AlertRuleWatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        try await runPeriodically(every: { self.interval }) { self.check() }
+        await runPeriodically(every: { self.interval }) { self.check() }
     }
 
     /// Reads the file; applies it when it changed and parses.

@@ -110,7 +110,7 @@ public struct ModelConfig: Sendable, Equatable {
         config.performance = try reader.performance()
         try reader.rejectUnknown(known: [
             "version_policy", "labels", "default_label", "traffic_split", "runtime", "threads", "optimization", "gpu", "instances", "max_queue_size",
-            "dynamic_batching", "warmup", "response_cache",
+            "worker_spin_micros", "dynamic_batching", "warmup", "response_cache",
         ])
         return config
     }

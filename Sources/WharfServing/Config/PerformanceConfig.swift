@@ -4,6 +4,7 @@
 /// ```yaml
 /// instances: 2                      # sessions per version, each on its own thread
 /// max_queue_size: 1024              # requests waiting beyond this get 503 at once
+/// worker_spin_micros: 500           # after a run, poll this long for the next request before sleeping
 /// dynamic_batching:
 ///   max_batch_size: 32
 ///   batch_timeout_micros: 1000      # from the first request's arrival in the batch
@@ -24,6 +25,12 @@ public struct PerformanceConfig: Sendable, Equatable {
     public var warmup = WarmupConfig()
     /// The response cache's size bound in bytes, off when `nil`.
     public var cacheBytes: Int?
+    /// How long a worker that has just run a request keeps polling for the next one before it
+    /// sleeps, while the version is not under load; 0 (the default): it sleeps at once. A request
+    /// that finds a worker polling is handed over without a wake-up, to a core whose caches still
+    /// hold the model, at the price of that core's time while it polls (ONNX Runtime's and
+    /// Eigen's thread pools spin the same way before they sleep).
+    public var workerSpinMicros = 0
 
     public init() {}
 
@@ -88,6 +95,12 @@ extension ConfigReader {
         var config = PerformanceConfig()
         config.instances = try positive("instances") ?? 1
         config.maxQueueSize = try positive("max_queue_size") ?? config.maxQueueSize
+        if let spin = try int("worker_spin_micros") {
+            guard (0...1_000_000).contains(spin) else {
+                throw ConfigError("\(sourceName): worker_spin_micros must be from 0 to 1000000 microseconds, got \(spin)")
+            }
+            config.workerSpinMicros = spin
+        }
         if values(has: "dynamic_batching") {
             let section = try section(
                 "dynamic_batching",

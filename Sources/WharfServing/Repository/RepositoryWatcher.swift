@@ -25,7 +25,7 @@ public final class RepositoryWatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        try await runPeriodically(every: { self.interval }) { await self.poll() }
+        await runPeriodically(every: { self.interval }) { await self.poll() }
     }
 
     /// One poll: new version directories count once they are stable.

@@ -27,6 +27,12 @@ import WharfRuntime
 /// budget keeps such runs from occupying every thread of Swift's cooperative pool. Everything else
 /// goes through the queue.
 ///
+/// With `worker_spin_micros`, a worker that has just run a request polls for the next one that
+/// long before it sleeps, while the version is not under load (and a caller's run on its instance
+/// sets it polling afterwards). A request that finds it polling goes through the queue: the worker
+/// sees it without a wake-up, on a core whose caches still hold the model's weights. A
+/// process-wide budget keeps at least one core free of polling workers.
+///
 /// A full queue rejects a request at once (503); a request whose deadline passes while it waits is
 /// answered with 504 instead of running; a request that fails validation never reaches the queue,
 /// so it cannot spoil a batch.
@@ -39,10 +45,17 @@ final class InferenceScheduler: @unchecked Sendable {
     /// cooperative pool is always free for the requests' other work.
     static let callerRunBudget = max(ProcessInfo.processInfo.activeProcessorCount - 1, 1)
     private static let callerRuns = Atomic<Int>(0)
+    /// Workers allowed to poll at once in the process, for the same reason.
+    static let pollingBudget = callerRunBudget
+    private static let pollingWorkers = Atomic<Int>(0)
 
     /// How many of the version's recent requests found another one holding it: a moving average
     /// over about the last eight arrivals, in 1/256ths. From half up, the version is under load.
     private let contention = Atomic<Int>(0)
+    /// Counts requests joining the queue (and the stop), for a polling worker to watch.
+    private let arrivals = Atomic<Int>(0)
+    /// The version's workers polling now.
+    private let polling = Atomic<Int>(0)
 
     /// What makes requests batchable together.
     struct BatchKey: Hashable {
@@ -64,11 +77,11 @@ final class InferenceScheduler: @unchecked Sendable {
         let rows: Int
         let enqueued = ContinuousClock.now
         let deadline: ContinuousClock.Instant?
-        let continuation: CheckedContinuation<RunResult, any Error>
+        let completion: Completion
 
         init(
             signature: Signature, inputs: [String: Tensor], outputs: [String]?, key: BatchKey?, rows: Int,
-            deadline: ContinuousClock.Instant?, continuation: CheckedContinuation<RunResult, any Error>
+            deadline: ContinuousClock.Instant?, completion: Completion
         ) {
             self.signature = signature
             self.inputs = inputs
@@ -76,7 +89,28 @@ final class InferenceScheduler: @unchecked Sendable {
             self.key = key
             self.rows = rows
             self.deadline = deadline
-            self.continuation = continuation
+            self.completion = completion
+        }
+    }
+
+    /// Where a queued request's result goes: its task, suspended until then, or a caller that
+    /// waits on its own thread for a polling worker.
+    private enum Completion {
+        case task(CheckedContinuation<RunResult, any Error>)
+        case waiter(ResultWaiter)
+
+        func resume(returning result: RunResult) {
+            switch self {
+            case .task(let continuation): continuation.resume(returning: result)
+            case .waiter(let waiter): waiter.deliver(.success(result))
+            }
+        }
+
+        func resume(throwing error: any Error) {
+            switch self {
+            case .task(let continuation): continuation.resume(throwing: error)
+            case .waiter(let waiter): waiter.deliver(.failure(error))
+            }
         }
     }
 
@@ -87,6 +121,10 @@ final class InferenceScheduler: @unchecked Sendable {
     /// A lone request would run by itself at once anyway: no batching, or a batcher that never
     /// waits for company (timeout 0, or adaptive with nobody on the way) and never pads.
     private let runsLoneRequestsAtOnce: Bool
+    /// How long a worker polls for work after a run (`worker_spin_micros`), `nil` for not at all.
+    private let spin: Duration?
+    /// Whether anything reads the load average.
+    private let tracksLoad: Bool
     private let bound: Int
     private let condition = NSCondition()
     private var queue: [Job] = []
@@ -101,6 +139,8 @@ final class InferenceScheduler: @unchecked Sendable {
     /// it is not filling one), and the rows of all queued requests. A new request wakes a filling
     /// worker only when the queue could complete its batch; otherwise it joins at the timeout.
     private var lacking: [Int]
+    /// Per worker: a caller has just run a request on its instance, so it should poll.
+    private var primed: [Bool]
     private var queuedRows = 0
     /// Keys whose outputs turned out not to split by rows (a scalar output, say): never batched again.
     private var unbatchable: Set<BatchKey> = []
@@ -112,6 +152,8 @@ final class InferenceScheduler: @unchecked Sendable {
         runsLoneRequestsAtOnce = performance.batching.map {
             ($0.batchTimeoutMicros == 0 || $0.adaptive) && $0.allowedBatchSizes.isEmpty
         } ?? true
+        spin = performance.workerSpinMicros > 0 ? .microseconds(performance.workerSpinMicros) : nil
+        tracksLoad = runsLoneRequestsAtOnce || spin != nil
         self.bound = performance.queueBound
         let threads = performance.workerThreads
         runningThreads = threads
@@ -119,6 +161,7 @@ final class InferenceScheduler: @unchecked Sendable {
         waiting = Array(repeating: false, count: threads)
         lent = Array(repeating: false, count: threads)
         lacking = Array(repeating: 0, count: threads)
+        primed = Array(repeating: false, count: threads)
         for index in 0..<threads {
             // What `top -H` and perf show: the worker's number first, since Linux keeps 15 bytes.
             // (Foundation's `Thread.name` does not reach the OS thread on Linux.)
@@ -141,7 +184,8 @@ final class InferenceScheduler: @unchecked Sendable {
 
     /// Runs a validated request: on the caller's thread when `alone` (no other request holds the
     /// version), the version is not under load and a worker is idle, otherwise through the queue;
-    /// waits for its result.
+    /// waits for its result. In the lone case with a worker polling instead, the caller waits for
+    /// that worker on its own thread, polling too.
     /// `lease`, the request's hold on the version, is marked arrived when the request joins the
     /// queue or runs on its caller.
     func submit(
@@ -150,9 +194,9 @@ final class InferenceScheduler: @unchecked Sendable {
     ) async throws -> RunResult {
         let key = batching == nil ? nil : InferenceScheduler.batchKey(signature: signature, inputs: inputs, outputs: outputs)
         let rows = key == nil ? 0 : inputs.values.first?.rowCount ?? 0
-        // Only a scheduler that may run a lone request on its caller needs the average; every
-        // arrival counts towards it, alone or not.
-        let underLoad = runsLoneRequestsAtOnce && arrivesUnderLoad(alone: alone)
+        // Only a scheduler that may run a lone request on its caller, or whose workers poll, needs
+        // the average; every arrival counts towards it, alone or not.
+        let underLoad = tracksLoad && arrivesUnderLoad(alone: alone)
         if alone, !underLoad, runsLoneRequestsAtOnce, let worker = borrowIdleWorker() {
             defer { giveBack(worker) }
             lease?.markArrived()
@@ -166,36 +210,58 @@ final class InferenceScheduler: @unchecked Sendable {
             result.timing.ranOnCaller = true
             return result
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            if stopping {
-                condition.unlock()
-                continuation.resume(throwing: ServingError(.shuttingDown, "version of '\(name)' is unloading; retry"))
-                return
-            }
-            guard queue.count < bound else {
-                condition.unlock()
-                continuation.resume(throwing: ServingError(
-                    .queueFull, "the queue of model '\(name)' is full (\(bound) requests waiting); retry later"))
-                return
-            }
-            queue.append(Job(
+        // A polling worker takes the request at once, on a core whose caches hold the model; a
+        // task suspended meanwhile would need a thread of the cooperative pool woken for its
+        // result (tens of microseconds once that core has gone to sleep), so the caller polls for
+        // it instead, within the caller budget.
+        if alone, !underLoad, runsLoneRequestsAtOnce, let spin, polling.load(ordering: .relaxed) > 0,
+            Self.takePlace(Self.callerRuns, limit: Self.callerRunBudget)
+        {
+            defer { Self.callerRuns.subtract(1, ordering: .releasing) }
+            let waiter = ResultWaiter()
+            try enqueue(Job(
                 signature: signature, inputs: inputs, outputs: outputs, key: key, rows: rows, deadline: deadline,
-                continuation: continuation))
-            queuedRows += rows
-            lease?.markArrived()
-            // Busy workers look at the queue when they finish; only a worker waiting for work, or
-            // one filling a batch that the queue can now complete, needs waking.
-            // An adaptive batcher also looks again at each arrival: it may have been the last one
-            // on its way.
-            let wake = waiting.indices.contains { waiting[$0] && !lent[$0] }
-                || lacking.contains { $0 > 0 && ($0 <= queuedRows || leases != nil) }
-            let anyLent = lentCount > 0
-            condition.unlock()
-            guard wake else { return }
-            // A lent worker ignores wake-ups, and a filling one may not be the right one to wake.
-            if batching != nil || anyLent { condition.broadcast() } else { condition.signal() }
+                completion: .waiter(waiter)), lease: lease)
+            return try waiter.wait(polling: spin).get()
         }
+        return try await withCheckedThrowingContinuation { continuation in
+            do {
+                try enqueue(Job(
+                    signature: signature, inputs: inputs, outputs: outputs, key: key, rows: rows, deadline: deadline,
+                    completion: .task(continuation)), lease: lease)
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Queues a request and wakes a worker if one needs waking; throws when the scheduler is
+    /// stopping or the queue is full.
+    private func enqueue(_ job: Job, lease: ServableLease?) throws(ServingError) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            throw ServingError(.shuttingDown, "version of '\(name)' is unloading; retry")
+        }
+        guard queue.count < bound else {
+            condition.unlock()
+            throw ServingError(.queueFull, "the queue of model '\(name)' is full (\(bound) requests waiting); retry later")
+        }
+        queue.append(job)
+        queuedRows += job.rows
+        arrivals.add(1, ordering: .relaxed)
+        lease?.markArrived()
+        // Busy workers look at the queue when they finish; only a worker waiting for work, or
+        // one filling a batch that the queue can now complete, needs waking.
+        // An adaptive batcher also looks again at each arrival: it may have been the last one
+        // on its way.
+        let wake = waiting.indices.contains { waiting[$0] && !lent[$0] }
+            || lacking.contains { $0 > 0 && ($0 <= queuedRows || leases != nil) }
+        let anyLent = lentCount > 0
+        condition.unlock()
+        guard wake else { return }
+        // A lent worker ignores wake-ups, and a filling one may not be the right one to wake.
+        if batching != nil || anyLent { condition.broadcast() } else { condition.signal() }
     }
 
     /// Notes whether an arriving request found another one holding the version, and says whether
@@ -207,20 +273,25 @@ final class InferenceScheduler: @unchecked Sendable {
         return recent >= 128
     }
 
+    /// Takes one of `limit` places counted by `counter`, unless all are taken.
+    private static func takePlace(_ counter: borrowing Atomic<Int>, limit: Int) -> Bool {
+        var taken = counter.load(ordering: .relaxed)
+        while taken < limit {
+            let (exchanged, original) = counter.compareExchange(expected: taken, desired: taken + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            taken = original
+        }
+        return false
+    }
+
     /// An idle worker whose instance the caller may run one request on, when nothing is queued
     /// (which keeps requests in order) and the process-wide budget allows.
     private func borrowIdleWorker() -> Int? {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopping, queue.isEmpty, let worker = waiting.indices.first(where: { waiting[$0] && !lent[$0] }) else { return nil }
-        var runs = InferenceScheduler.callerRuns.load(ordering: .relaxed)
-        repeat {
-            guard runs < InferenceScheduler.callerRunBudget else { return nil }
-            let (exchanged, original) = InferenceScheduler.callerRuns.compareExchange(
-                expected: runs, desired: runs + 1, ordering: .acquiringAndReleasing)
-            if exchanged { break }
-            runs = original
-        } while true
+        guard !stopping, queue.isEmpty, let worker = waiting.indices.first(where: { waiting[$0] && !lent[$0] }),
+            Self.takePlace(Self.callerRuns, limit: Self.callerRunBudget)
+        else { return nil }
         lent[worker] = true
         lentCount += 1
         return worker
@@ -231,7 +302,9 @@ final class InferenceScheduler: @unchecked Sendable {
         condition.lock()
         lent[worker] = false
         lentCount -= 1
-        let wake = !queue.isEmpty || stopping
+        // A polling worker would see the caller's next request without a wake-up.
+        if spin != nil { primed[worker] = true }
+        let wake = !queue.isEmpty || stopping || spin != nil
         condition.unlock()
         if wake { condition.broadcast() }
     }
@@ -250,6 +323,7 @@ final class InferenceScheduler: @unchecked Sendable {
     func shutdown() {
         condition.lock()
         stopping = true
+        arrivals.add(1, ordering: .relaxed)
         condition.unlock()
         condition.broadcast()
     }
@@ -270,21 +344,30 @@ final class InferenceScheduler: @unchecked Sendable {
 
     private func work(worker: Int) {
         let instance = workerInstances[worker]
-        while let batch = nextBatch(worker: worker) {
+        var ran = false
+        while let batch = nextBatch(worker: worker, afterRun: ran) {
             execute(batch, on: instance)
+            ran = true
         }
         condition.lock()
         runningThreads -= 1
         condition.unlock()
     }
 
-    /// The next batch to run, or `nil` when stopping with nothing left.
-    private func nextBatch(worker: Int) -> [Job]? {
+    /// The next batch to run, or `nil` when stopping with nothing left. After a run (or a caller's
+    /// run on the worker's instance), the worker polls for work before it waits.
+    private func nextBatch(worker: Int, afterRun: Bool) -> [Job]? {
         condition.lock()
         defer { condition.unlock() }
-        waiting[worker] = true
-        while (queue.isEmpty && !stopping) || lent[worker] { condition.wait() }
-        waiting[worker] = false
+        if afterRun { poll() }
+        while true {
+            waiting[worker] = true
+            while (queue.isEmpty && !stopping && !primed[worker]) || lent[worker] { condition.wait() }
+            waiting[worker] = false
+            guard primed[worker] else { break }
+            primed[worker] = false
+            poll()
+        }
         guard !queue.isEmpty else { return nil }
         let first = queue.removeFirst()
         queuedRows -= first.rows
@@ -319,12 +402,40 @@ final class InferenceScheduler: @unchecked Sendable {
         return batch
     }
 
+    /// With `spin`, while nothing is queued and the version is not under load, waits for the next
+    /// arrival by polling rather than sleeping, for `spin` at most. Called and returns with the
+    /// lock held; while it polls, the worker is neither waiting nor lendable, so lone requests
+    /// queue for it.
+    private func poll() {
+        guard let spin, queue.isEmpty, !stopping, contention.load(ordering: .relaxed) < 128,
+            Self.takePlace(Self.pollingWorkers, limit: Self.pollingBudget)
+        else { return }
+        // Read under the lock: any request queued from now on changes it.
+        let seen = arrivals.load(ordering: .relaxed)
+        polling.add(1, ordering: .relaxed)
+        condition.unlock()
+        let until = ContinuousClock.now + spin
+        var polls = 0
+        while arrivals.load(ordering: .relaxed) == seen {
+            polls &+= 1
+            if polls & 63 == 0 {
+                if ContinuousClock.now >= until { break }
+                // Lets a thread that shares this core (an event loop, say) run.
+                sched_yield()
+            }
+            wharf_cpu_relax()
+        }
+        polling.subtract(1, ordering: .relaxed)
+        Self.pollingWorkers.subtract(1, ordering: .releasing)
+        condition.lock()
+    }
+
     private func execute(_ batch: [Job], on instance: any InferenceModel) {
         let started = ContinuousClock.now
         var live: [Job] = []
         for job in batch {
             if let deadline = job.deadline, deadline < started {
-                job.continuation.resume(throwing: ServingError(
+                job.completion.resume(throwing: ServingError(
                     .deadlineExceeded, "the request's deadline passed after \(job.enqueued.duration(to: started)) in the queue"))
             } else {
                 live.append(job)
@@ -343,9 +454,9 @@ final class InferenceScheduler: @unchecked Sendable {
             var result = try Self.runOne(
                 signature: job.signature, inputs: job.inputs, outputs: job.outputs, rows: job.rows, on: instance, started: started)
             result.timing.queue = job.enqueued.duration(to: started)
-            job.continuation.resume(returning: result)
+            job.completion.resume(returning: result)
         } catch {
-            job.continuation.resume(throwing: error)
+            job.completion.resume(throwing: error)
         }
     }
 
@@ -378,7 +489,7 @@ final class InferenceScheduler: @unchecked Sendable {
             if jobs.count > 1 {
                 for job in jobs { runAlone(job, on: instance, started: started) }
             } else {
-                first.continuation.resume(throwing: error)
+                first.completion.resume(throwing: error)
             }
             return
         }
@@ -402,11 +513,47 @@ final class InferenceScheduler: @unchecked Sendable {
                 timing.batchSize = padded
                 timing.batchRequests = jobs.count
                 timing.leadsBatch = offset == 0
-                job.continuation.resume(returning: RunResult(outputs: sliced, timing: timing))
+                job.completion.resume(returning: RunResult(outputs: sliced, timing: timing))
             } catch {
-                job.continuation.resume(throwing: error)
+                job.completion.resume(throwing: error)
             }
             offset += job.rows
         }
+    }
+}
+
+/// A result handed from a worker to a caller that waits on its own thread: polled for a while,
+/// then slept for.
+private final class ResultWaiter: @unchecked Sendable {
+    // @unchecked Sendable: `result` is written once, before `done` is set with release ordering,
+    // and read only after `done` is seen with acquire ordering (or after the semaphore).
+    private var result: Result<RunResult, any Error>?
+    private let done = Atomic<Bool>(false)
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func deliver(_ result: Result<RunResult, any Error>) {
+        self.result = result
+        done.store(true, ordering: .releasing)
+        // Costs no system call unless the caller already sleeps on it.
+        semaphore.signal()
+    }
+
+    /// The result: polled for up to `limit`, then waited for.
+    func wait(polling limit: Duration) -> Result<RunResult, any Error> {
+        let until = ContinuousClock.now + limit
+        var polls = 0
+        while !done.load(ordering: .acquiring) {
+            polls &+= 1
+            if polls & 63 == 0 {
+                if ContinuousClock.now >= until {
+                    semaphore.wait()
+                    break
+                }
+                // The worker may share this core: let it run.
+                sched_yield()
+            }
+            wharf_cpu_relax()
+        }
+        return result!
     }
 }
