@@ -7,7 +7,9 @@ import WharfServing
 import WharfTesting
 
 /// Dynamic batching, the bounded queue, warm-up and the response cache, on real models.
-@Suite(.enabled(if: Fixtures.available, "run scripts/bootstrap to build the fixtures"))
+// Serialized: several tests assert where requests ran, and the process-wide caller and polling
+// budgets are shared between the tests' schedulers.
+@Suite(.enabled(if: Fixtures.available, "run scripts/bootstrap to build the fixtures"), .serialized)
 struct PerformanceEngineTests {
     /// A manager serving one fixture as version 1 with the given config, ready.
     static func serve(_ fixture: String, onnx: Bool = false, config: String, repository: ScratchRepository) async throws -> ModelManager {
@@ -338,14 +340,20 @@ struct PerformanceEngineTests {
         func run() async throws -> RunResult {
             try await manager.acquire(model: "mlp").execute(signature: nil, inputs: ["pixels": pixels], outputs: nil)
         }
-        var placements: [Bool] = []
-        for _ in 0..<12 {
-            let result = try await run()
-            #expect(result.outputs == reference)
-            placements.append(result.timing.ranOnCaller)
-        }
         // The first may run on its caller (the worker sleeps until then); the rest find it polling.
-        // (Another test may hold the process's one polling place for a moment: most, not all.)
+        // Polling pauses for a second when a polling thread finds its core taken by something
+        // else (a loaded machine running other tests, say): then the sequence is tried again.
+        var placements: [Bool] = []
+        for attempt in 0..<4 {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(1100)) }
+            placements = []
+            for _ in 0..<12 {
+                let result = try await run()
+                #expect(result.outputs == reference)
+                placements.append(result.timing.ranOnCaller)
+            }
+            if placements.dropFirst().filter({ !$0 }).count >= 8 { break }
+        }
         #expect(placements.dropFirst().filter { !$0 }.count >= 8, "back-to-back lone requests ran on their callers: \(placements)")
         // A failure reaches the waiting caller too: a deadline already past when the worker takes it.
         let late = ContinuousClock.now - .milliseconds(1)

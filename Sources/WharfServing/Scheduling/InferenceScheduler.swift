@@ -31,7 +31,8 @@ import WharfRuntime
 /// long before it sleeps, while the version is not under load (and a caller's run on its instance
 /// sets it polling afterwards). A request that finds it polling goes through the queue: the worker
 /// sees it without a wake-up, on a core whose caches still hold the model's weights. A
-/// process-wide budget keeps at least one core free of polling workers.
+/// process-wide budget keeps at least one core free of polling workers, and polling steps aside
+/// for a while when its core turns out to be contended (`Polling`).
 ///
 /// A full queue rejects a request at once (503); a request whose deadline passes while it waits is
 /// answered with 504 instead of running; a request that fails validation never reaches the queue,
@@ -303,8 +304,9 @@ final class InferenceScheduler: @unchecked Sendable {
         lent[worker] = false
         lentCount -= 1
         // A polling worker would see the caller's next request without a wake-up.
-        if spin != nil { primed[worker] = true }
-        let wake = !queue.isEmpty || stopping || spin != nil
+        let prime = mayPoll
+        if prime { primed[worker] = true }
+        let wake = !queue.isEmpty || stopping || prime
         condition.unlock()
         if wake { condition.broadcast() }
     }
@@ -407,27 +409,22 @@ final class InferenceScheduler: @unchecked Sendable {
     /// lock held; while it polls, the worker is neither waiting nor lendable, so lone requests
     /// queue for it.
     private func poll() {
-        guard let spin, queue.isEmpty, !stopping, contention.load(ordering: .relaxed) < 128,
-            Self.takePlace(Self.pollingWorkers, limit: Self.pollingBudget)
+        guard let spin, queue.isEmpty, !stopping, mayPoll, Self.takePlace(Self.pollingWorkers, limit: Self.pollingBudget)
         else { return }
         // Read under the lock: any request queued from now on changes it.
         let seen = arrivals.load(ordering: .relaxed)
         polling.add(1, ordering: .relaxed)
         condition.unlock()
-        let until = ContinuousClock.now + spin
-        var polls = 0
-        while arrivals.load(ordering: .relaxed) == seen {
-            polls &+= 1
-            if polls & 63 == 0 {
-                if ContinuousClock.now >= until { break }
-                // Lets a thread that shares this core (an event loop, say) run.
-                sched_yield()
-            }
-            wharf_cpu_relax()
-        }
+        _ = Polling.wait(for: spin) { arrivals.load(ordering: .relaxed) != seen }
         polling.subtract(1, ordering: .relaxed)
         Self.pollingWorkers.subtract(1, ordering: .releasing)
         condition.lock()
+    }
+
+    /// Whether a worker may poll now: polling is configured, the version is not under load, and
+    /// polling is not paused.
+    private var mayPoll: Bool {
+        spin != nil && contention.load(ordering: .relaxed) < 128 && !Polling.isPaused
     }
 
     private func execute(_ batch: [Job], on instance: any InferenceModel) {
@@ -540,19 +537,8 @@ private final class ResultWaiter: @unchecked Sendable {
 
     /// The result: polled for up to `limit`, then waited for.
     func wait(polling limit: Duration) -> Result<RunResult, any Error> {
-        let until = ContinuousClock.now + limit
-        var polls = 0
-        while !done.load(ordering: .acquiring) {
-            polls &+= 1
-            if polls & 63 == 0 {
-                if ContinuousClock.now >= until {
-                    semaphore.wait()
-                    break
-                }
-                // The worker may share this core: let it run.
-                sched_yield()
-            }
-            wharf_cpu_relax()
+        if !Polling.wait(for: limit, until: { done.load(ordering: .acquiring) }) {
+            semaphore.wait()
         }
         return result!
     }
