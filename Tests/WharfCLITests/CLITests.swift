@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import WharfTesting
 
@@ -42,6 +45,34 @@ struct CLITests {
         #expect(result.stdout.contains("TensorFlow     2.21.0"))
         #expect(result.stdout.contains("ONNX Runtime   1.31.1"))
         #expect(result.stdout.contains("cores:"))
+    }
+
+    /// SIGTERM drains and stops `wharf serve` with status 0 and no error: the periodic services
+    /// (repository watcher, alert rules) end quietly when the server shuts down.
+    @Test func serveStopsCleanlyOnSIGTERM() async throws {
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
+        let port = unusedPort()
+        let process = Process()
+        process.executableURL = Fixtures.repositoryRoot.appendingPathComponent(".build/debug/wharf")
+        process.arguments = ["serve", "--model-repository", repository.root.path, "--http-port", String(port), "--log-level", "warning"]
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        try process.run()
+        var ready = false
+        for _ in 0..<300 where !ready {
+            try await Task.sleep(for: .milliseconds(100))
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v2/health/ready")!)
+            request.timeoutInterval = 2
+            ready = ((try? await URLSession.shared.data(for: request))?.1 as? HTTPURLResponse)?.statusCode == 200
+        }
+        #expect(ready, "the server never turned ready")
+        process.terminate()
+        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(errors)")
+        #expect(!errors.contains("Error"), "\(errors)")
     }
 
     @Test func doctorReportsAMissingRuntime() throws {

@@ -42,8 +42,9 @@ final class InferenceScheduler: @unchecked Sendable {
     // on its worker thread or, while lent, on one caller's thread, never both; runtime models are
     // thread-safe anyway.
 
-    /// Caller-thread runs allowed at once in the process: all cores but one, so a thread of the
-    /// cooperative pool is always free for the requests' other work.
+    /// Caller-thread runs (and callers waiting on their threads for a polling worker) allowed at
+    /// once in the process: all cores but one, so a thread of the cooperative pool is always free
+    /// for the requests' other work.
     static let callerRunBudget = max(ProcessInfo.processInfo.activeProcessorCount - 1, 1)
     private static let callerRuns = Atomic<Int>(0)
     /// Workers allowed to poll at once in the process, for the same reason.
