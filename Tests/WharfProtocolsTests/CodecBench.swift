@@ -15,7 +15,22 @@ enum BenchBodies {
         return (0..<784).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
     }()
 
-    static let pixelText = "[" + pixels.map { Double($0).description }.joined(separator: ", ") + "]"
+    static let pixelText = text(pixels)
+
+    static func text(_ values: [Float]) -> String {
+        "[" + values.map { Double($0).description }.joined(separator: ", ") + "]"
+    }
+
+    /// `count` V2 bodies like `v2`, each with its own values, with the values each holds.
+    static func variedV2(count: Int) -> [(body: [UInt8], values: [Float])] {
+        var generator = SeededGenerator(seed: 11)
+        return (0..<count).map { _ in
+            let values = (0..<784).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
+            let body = Array(
+                (#"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": "# + text(values) + "}]}").utf8)
+            return (body, values)
+        }
+    }
 
     static let v2 = Array(
         (#"{"inputs": [{"name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": "# + pixelText + "}]}").utf8)
@@ -75,6 +90,26 @@ struct CodecBench {
             try measure(iterations: 2000) { _ = try KServeV2.decodeInferRequest(raw, headerLength: nil) }
         }
         report("V2 JSON decode 1x784 float32 (\(body.count) bytes)", before: before, after: after)
+    }
+
+    /// The same decode over 64 different bodies in turn. A server decodes a different body each
+    /// time, with other work in between, so the branch predictor cannot learn one body's digit
+    /// counts as it can when one body is decoded over and over.
+    @Test func v2DecodeVariedMLPRows() throws {
+        let bodies = BenchBodies.variedV2(count: 64)
+        for (body, values) in bodies {
+            let decoded = try body.withUnsafeBytes { try KServeV2.decodeInferRequest($0, headerLength: nil) }
+            #expect(try decoded.inputs["pixels"]?.scalars(as: Float.self) == values)
+        }
+        var next = 0
+        let varied = try measure(iterations: 2048) {
+            try bodies[next].body.withUnsafeBytes { _ = try KServeV2.decodeInferRequest($0, headerLength: nil) }
+            next = (next + 1) & 63
+        }
+        let same = try bodies[0].body.withUnsafeBytes { raw in
+            try measure(iterations: 2048) { _ = try KServeV2.decodeInferRequest(raw, headerLength: nil) }
+        }
+        print("CodecBench V2 JSON decode 1x784 float32, 64 bodies in turn: \(Int(varied.rounded())) ns (one body: \(Int(same.rounded())) ns)")
     }
 
     @Test func tfServingDecodeOneMLPRow() throws {
