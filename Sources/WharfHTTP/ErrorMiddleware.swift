@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import WharfCore
 import WharfProtocols
 import WharfRegistry
@@ -150,15 +151,41 @@ struct RequestError: Error, CustomStringConvertible {
 }
 
 extension Request {
-    /// The whole body, or 413 with the limit in the message.
+    /// The whole body; 413 with the limit in the message, or 400 for a body that ends early or
+    /// that the HTTP parser rejects.
+    ///
+    /// With a `Content-Length`, reading stops once that many bytes have come: the end of the body
+    /// that follows them is left for the server's connection loop, which reads it after the
+    /// response has gone out (each read from the connection's stream costs a few microseconds).
     mutating func collectBody(limit: Int) async throws -> ByteBuffer {
-        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+        let length = headers[.contentLength].flatMap(Int.init)
+        if let length, length > limit {
             throw RequestError(.contentTooLarge, "request body of \(length) bytes is larger than the limit of \(limit) bytes")
         }
         do {
-            return try await collectBody(upTo: limit)
+            guard let length else { return try await collectBody(upTo: limit) }
+            var collected: ByteBuffer?
+            if length > 0 {
+                var parts = body.makeAsyncIterator()
+                while let part = try await parts.next() {
+                    if collected == nil {
+                        collected = part
+                    } else {
+                        collected!.writeImmutableBuffer(part)
+                    }
+                    if collected!.readableBytes >= length { break }
+                }
+            }
+            let whole = collected ?? ByteBuffer()
+            // The HTTP parser ends a body at its Content-Length; fewer bytes: the client stopped.
+            guard whole.readableBytes == length else { throw HTTPParserError.invalidEOFState }
+            body = RequestBody(buffer: whole)
+            return whole
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw RequestError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes")
+        } catch let error as HTTPParserError {
+            let received = length.map { " (Content-Length \($0))" } ?? ""
+            throw RequestError(.badRequest, "request body could not be read\(received): \(error)")
         }
     }
 }
