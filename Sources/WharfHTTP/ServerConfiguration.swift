@@ -9,6 +9,7 @@ import Yams
 /// ```yaml
 /// host: 0.0.0.0
 /// http_port: 8501
+/// http_threads: 2                    # the HTTP server's event loop threads (default: one per core)
 /// model_repositories: [./models]     # every subdirectory is a model
 /// models:                            # and/or models named explicitly
 ///   - {name: mlp, base_path: ./somewhere/mlp}
@@ -31,6 +32,9 @@ import Yams
 public struct ServerConfiguration: Sendable, Equatable {
     public var host: String = "127.0.0.1"
     public var httpPort: Int = 8501
+    /// The HTTP server's event loop threads (reading and writing connections); `nil` is one per
+    /// core, SwiftNIO's default. Handlers and models run on other threads either way.
+    public var httpThreads: Int?
     public var repositories: [String] = []
     /// Explicit models: name → base path.
     public var models: [String: String] = [:]
@@ -89,12 +93,13 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         let reader = ConfigReader(root, source: path)
         try reader.rejectUnknown(known: [
-            "host", "http_port", "model_repositories", "models", "poll_interval_seconds", "max_request_bytes",
+            "host", "http_port", "http_threads", "model_repositories", "models", "poll_interval_seconds", "max_request_bytes",
             "max_request_elements", "registry", "monitoring",
         ])
         var configuration = ServerConfiguration()
         configuration.host = try reader.string("host") ?? configuration.host
         configuration.httpPort = try reader.int("http_port") ?? configuration.httpPort
+        configuration.httpThreads = try reader.int("http_threads")
         configuration.repositories = (try reader.stringList("model_repositories") ?? []).map(resolve)
         for model in try reader.sections("models") {
             try model.rejectUnknown(known: ["name", "base_path"])
@@ -150,6 +155,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Checks the settings make sense together.
     public func validate(source: String = "configuration") throws(ConfigError) {
         guard (0...65535).contains(httpPort) else { throw ConfigError("\(source): http_port expects 0-65535, got \(httpPort)") }
+        if let httpThreads, !(1...1024).contains(httpThreads) {
+            throw ConfigError("\(source): http_threads expects 1-1024 event loop threads, got \(httpThreads)")
+        }
         guard !repositories.isEmpty || !models.isEmpty || registry != nil else {
             throw ConfigError("\(source): no models to serve: give --model-repository DIR or --registry (or model_repositories / models / registry in the config file)")
         }

@@ -1,6 +1,8 @@
 public import Hummingbird
 public import Logging
 import NIOCore
+import NIOPosix
+import Synchronization
 import Foundation
 import ServiceLifecycle
 import WharfMonitoring
@@ -12,6 +14,20 @@ public import WharfServing
 /// port; the repository watcher; and an orderly shutdown (the HTTP server drains in-flight
 /// requests, then the models are unloaded).
 public enum WharfServer {
+    /// Event loop groups of a given size, made once per process and kept (like SwiftNIO's own
+    /// singleton group), so that servers started one after another share them.
+    private static let eventLoopGroups = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
+
+    /// The process's event loop group of `threads` threads, named `wharf-http-#N`.
+    static func eventLoopGroup(threads: Int) -> MultiThreadedEventLoopGroup {
+        eventLoopGroups.withLock { groups in
+            if let group = groups[threads] { return group }
+            let group = MultiThreadedEventLoopGroup._makePerpetualGroup(threadNamePrefix: "wharf-http-", numberOfThreads: threads)
+            groups[threads] = group
+            return group
+        }
+    }
+
     /// The application for `configuration`. `onServerRunning` gets the bound port (useful with port 0).
     /// With a `registry`, the models its aliases point at are served too, and the management API
     /// answers under `/registry` with `apiToken` (no token check when `nil`).
@@ -66,6 +82,7 @@ public enum WharfServer {
                 address: .hostname(configuration.host, port: configuration.httpPort), serverName: "wharf"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: configuration.httpThreads.map { .shared(eventLoopGroup(threads: $0)) } ?? .singleton,
             logger: logger)
         app.beforeServerStarts {
             await watcher.indexNow()

@@ -47,15 +47,12 @@ struct CLITests {
         #expect(result.stdout.contains("cores:"))
     }
 
-    /// SIGTERM drains and stops `wharf serve` with status 0 and no error: the periodic services
-    /// (repository watcher, alert rules) end quietly when the server shuts down.
-    @Test func serveStopsCleanlyOnSIGTERM() async throws {
-        let repository = try ScratchRepository()
-        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
+    /// Starts `wharf serve` with `arguments` on a free port and waits until it is ready.
+    static func startServe(_ arguments: [String]) async throws -> (process: Process, stderr: Pipe, port: Int) {
         let port = unusedPort()
         let process = Process()
         process.executableURL = Fixtures.repositoryRoot.appendingPathComponent(".build/debug/wharf")
-        process.arguments = ["serve", "--model-repository", repository.root.path, "--http-port", String(port), "--log-level", "warning"]
+        process.arguments = ["serve"] + arguments + ["--http-port", String(port), "--log-level", "warning"]
         let stderr = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
@@ -68,11 +65,47 @@ struct CLITests {
             ready = ((try? await URLSession.shared.data(for: request))?.1 as? HTTPURLResponse)?.statusCode == 200
         }
         #expect(ready, "the server never turned ready")
+        return (process, stderr, port)
+    }
+
+    /// SIGTERM drains and stops `wharf serve` with status 0 and no error: the periodic services
+    /// (repository watcher, alert rules) end quietly when the server shuts down.
+    @Test func serveStopsCleanlyOnSIGTERM() async throws {
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
+        let (process, stderr, _) = try await Self.startServe(["--model-repository", repository.root.path])
         process.terminate()
         let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(errors)")
         #expect(!errors.contains("Error"), "\(errors)")
+    }
+
+    /// `http_threads` in the server's configuration file sets how many event loop threads the HTTP
+    /// server runs (counted by name in /proc); a value outside 1...1024 stops the start with an
+    /// error that says what was expected.
+    @Test func httpThreadsFromTheConfigurationFile() async throws {
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("server.yaml")
+        try "model_repositories: [\(repository.root.path)]\nhttp_threads: 3\npoll_interval_seconds: 0\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let (process, _, _) = try await Self.startServe(["--config", config.path])
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        let names = try FileManager.default.contentsOfDirectory(atPath: tasks).compactMap {
+            try? String(contentsOfFile: "\(tasks)/\($0)/comm", encoding: .utf8)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(names.filter { $0.hasPrefix("wharf-http-") }.count == 3, "\(names.sorted())")
+
+        try "model_repositories: [\(repository.root.path)]\nhttp_threads: 0\n".write(to: config, atomically: true, encoding: .utf8)
+        let refused = try Self.wharf(["serve", "--config", config.path])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("http_threads expects 1-1024 event loop threads, got 0"), "\(refused.stderr)")
     }
 
     @Test func doctorReportsAMissingRuntime() throws {

@@ -34,6 +34,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("http-port"), help: "HTTP port for both REST APIs (0 picks a free port).")
     var httpPort: Int?
 
+    @Option(name: .customLong("http-threads"), help: "Event loop threads of the HTTP server (default: one per core).")
+    var httpThreads: Int?
+
     @Option(name: .customLong("poll-interval"), help: "Seconds between repository scans; 0 turns polling off.")
     var pollInterval: Double?
 
@@ -67,6 +70,7 @@ struct Serve: AsyncParsableCommand {
             configuration.repositories += repositories.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             if let host { configuration.host = host }
             if let httpPort { configuration.httpPort = httpPort }
+            if let httpThreads { configuration.httpThreads = httpThreads }
             if let pollInterval { configuration.pollInterval = pollInterval > 0 ? .milliseconds(Int(pollInterval * 1000)) : nil }
             if registryOptions.isGiven || (configuration.registry == nil && configuration.repositories.isEmpty && configuration.models.isEmpty) {
                 configuration.registry = registryOptions.location
