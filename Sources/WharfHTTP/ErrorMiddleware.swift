@@ -164,19 +164,14 @@ extension Request {
         }
         do {
             guard let length else { return try await collectBody(upTo: limit) }
-            var collected: ByteBuffer?
+            // The first part as it came (most bodies come in one), later parts appended to it.
+            var whole = ByteBuffer()
             if length > 0 {
                 var parts = body.makeAsyncIterator()
-                while let part = try await parts.next() {
-                    if collected == nil {
-                        collected = part
-                    } else {
-                        collected!.writeImmutableBuffer(part)
-                    }
-                    if collected!.readableBytes >= length { break }
+                while whole.readableBytes < length, let part = try await parts.next() {
+                    if whole.readableBytes == 0 { whole = part } else { whole.writeImmutableBuffer(part) }
                 }
             }
-            let whole = collected ?? ByteBuffer()
             // The HTTP parser ends a body at its Content-Length; fewer bytes: the client stopped.
             guard whole.readableBytes == length else { throw HTTPParserError.invalidEOFState }
             body = RequestBody(buffer: whole)
