@@ -179,8 +179,8 @@ extension Request {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw RequestError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes")
         } catch let error as HTTPParserError {
-            let received = length.map { " (Content-Length \($0))" } ?? ""
-            throw RequestError(.badRequest, "request body could not be read\(received): \(error)")
+            let expected = length.map { " (Content-Length \($0))" } ?? ""
+            throw RequestError(.badRequest, "request body could not be read\(expected): \(error)")
         }
     }
 }

@@ -14,15 +14,15 @@ public import WharfServing
 /// port; the repository watcher; and an orderly shutdown (the HTTP server drains in-flight
 /// requests, then the models are unloaded).
 public enum WharfServer {
-    /// Event loop groups of a given size, made once per process and kept (like SwiftNIO's own
-    /// singleton group), so that servers started one after another share them.
+    /// Event loop groups of a given size, made once per process and kept for its life (like
+    /// SwiftNIO's own singleton group), so that servers started one after another share them.
     private static let eventLoopGroups = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
 
-    /// The process's event loop group of `threads` threads, named `wharf-http-#N`.
+    /// The process's event loop group of `threads` threads (named `NIO-ELT-…` by SwiftNIO).
     static func eventLoopGroup(threads: Int) -> MultiThreadedEventLoopGroup {
         eventLoopGroups.withLock { groups in
             if let group = groups[threads] { return group }
-            let group = MultiThreadedEventLoopGroup._makePerpetualGroup(threadNamePrefix: "wharf-http-", numberOfThreads: threads)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             groups[threads] = group
             return group
         }
