@@ -60,6 +60,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var monitoringWindows: [Duration] = [.seconds(60), .seconds(300)]
     /// The alert rule file (reloaded when it changes); `nil` uses the shipped rules.
     public var alertRulesFile: String?
+    /// The rule file's text as `loadAlertRules` read it: the rule watcher starts from it, so a
+    /// change made after that read is applied on the watcher's first look.
+    public private(set) var alertRulesText: String?
     /// The rules and receivers in force at start.
     public var alerts = AlertConfiguration()
 
@@ -144,9 +147,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Reads the alert rule file at `path` (refusing to start with a bad one: the error names the
     /// line); later changes are reloaded while serving.
     public mutating func loadAlertRules(_ path: String) throws(ConfigError) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError("\(path): cannot read the file")
+        }
         do {
-            alerts = try AlertConfiguration.load(path: path)
+            alerts = try AlertConfiguration.parse(yaml: text, source: path)
             alertRulesFile = path
+            alertRulesText = text
         } catch {
             throw ConfigError(error.message)
         }

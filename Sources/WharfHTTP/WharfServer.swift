@@ -69,7 +69,7 @@ public enum WharfServer {
         if let engine { services.append(engine) }
         if let engine, let path = configuration.alertRulesFile {
             let ruleWatcher = AlertRuleWatcher(path: path, engine: engine)
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) { ruleWatcher.markLoaded(text) }
+            if let text = configuration.alertRulesText { ruleWatcher.markLoaded(text) }
             services.append(ruleWatcher)
         }
         if configuration.pollInterval != nil, !configuration.scanner.repositories.isEmpty || !configuration.models.isEmpty {

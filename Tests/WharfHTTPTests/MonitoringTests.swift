@@ -105,6 +105,33 @@ struct MonitoringTests {
         #expect(abs(serverP95 - clientP95) / clientP95 < 0.05, "server p95 \(serverP95 * 1000) ms, client p95 \(clientP95 * 1000) ms")
         await server.stop()
     }
+
+    /// A rule file changed after the server read it (between reading the configuration and
+    /// starting the server) is applied on the rule watcher's first look, about 2 s in. The server
+    /// used to read the file a second time at start and take that text as applied, so the change
+    /// waited for the next one.
+    @Test func aRuleFileChangedDuringStartUpIsApplied() async throws {
+        let repository = try ScratchRepository()
+        try repository.addVersion("mlp", 1, fixture: "mlp", onnx: true)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-alerts-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "include_defaults: false\nrules: [{name: A, metric: error_rate, threshold: 0.1}]\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let server = try await TestServer.start(repository: repository.root, alertRulesFile: path) {
+            try "include_defaults: false\nrules: [{name: B, metric: error_rate, threshold: 0.2}]\n"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        var names: [String] = []
+        for _ in 0..<100 {
+            let answer = try await server.get("/wharf/alerts")
+            let rules = (answer.json as? [String: Any])?["rules"] as? [[String: Any]]
+            names = rules?.compactMap { $0["name"] as? String } ?? []
+            if names == ["B"] { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(names == ["B"])
+        await server.stop()
+    }
 }
 
 /// Alerts end to end on a live server with a registry: a version that fails on a share of its

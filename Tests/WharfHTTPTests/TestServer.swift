@@ -18,11 +18,12 @@ final class TestServer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    /// Starts a server over `repository` and waits until its models are loaded.
+    /// Starts a server over `repository` and waits until its models are loaded; `beforeStart` runs
+    /// once the configuration is read, before the server is built.
     static func start(
         repository: URL, pollInterval: Duration? = nil, maxRequestBytes: Int = 8 << 20, registry: Registry? = nil,
         apiToken: String? = nil, registryPollInterval: Duration = .milliseconds(200), alerts: AlertConfiguration? = nil,
-        alertRulesFile: String? = nil
+        alertRulesFile: String? = nil, beforeStart: () throws -> Void = {}
     ) async throws -> TestServer {
         var configuration = ServerConfiguration()
         configuration.httpPort = 0
@@ -31,7 +32,9 @@ final class TestServer: Sendable {
         configuration.maxRequestBytes = maxRequestBytes
         configuration.registryPollInterval = registryPollInterval
         if let alerts { configuration.alerts = alerts }
-        configuration.alertRulesFile = alertRulesFile
+        // As `wharf serve --alert-rules` does.
+        if let alertRulesFile { try configuration.loadAlertRules(alertRulesFile) }
+        try beforeStart()
         var logger = Logger(label: "wharf.test")
         logger.logLevel = .warning
         let manager = ModelManager(versionCheck: RegistryWatcher.artifactCheck, logger: logger)

@@ -191,13 +191,6 @@ public struct AlertConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Reads a rule file from disk.
-    public static func load(path: String) throws(AlertRuleError) -> AlertConfiguration {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw AlertRuleError("\(path): cannot read the file")
-        }
-        return try parse(yaml: text, source: path)
-    }
 }
 
 /// A YAML node with its place in the file, for errors that say where.

@@ -30,8 +30,3 @@ func firstInvalidUTF8Offset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
     }
     return nil
 }
-
-/// Whether the bytes are well-formed UTF-8.
-func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBufferPointer { firstInvalidUTF8Offset($0) == nil }
-}
