@@ -21,4 +21,12 @@ public protocol ArtifactStore: Sendable {
     func delete(hash: String) async throws
     /// Removes what interrupted puts left behind; returns how many leftovers it removed.
     func removeLeftovers() async throws -> Int
+    /// Releases what the store holds open (a remote store's HTTP client). Called once, when done
+    /// with the store; nothing may follow.
+    func close() async
+}
+
+extension ArtifactStore {
+    /// Nothing to release.
+    public func close() async {}
 }

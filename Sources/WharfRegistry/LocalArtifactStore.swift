@@ -131,10 +131,10 @@ public struct LocalArtifactStore: ArtifactStore {
         }
         let input = open(source, O_RDONLY)
         guard input >= 0 else { throw RegistryError(.artifactMissing, "cannot read \(source): \(String(cString: strerror(errno)))") }
-        defer { close(input) }
+        defer { closeDescriptor(input) }
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard output >= 0 else { throw RegistryError(.storage, "cannot write \(destination): \(String(cString: strerror(errno)))") }
-        defer { close(output) }
+        defer { closeDescriptor(output) }
         var hasher = SHA256()
         var size: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -162,6 +162,12 @@ public struct LocalArtifactStore: ArtifactStore {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)
-        close(descriptor)
+        closeDescriptor(descriptor)
     }
+}
+
+/// Closes a file descriptor (the system's `close`, which the stores' own `close()` hides inside
+/// their types).
+func closeDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
 }

@@ -18,7 +18,11 @@ public final class Registry: Sendable {
         self.inspector = inspector
     }
 
-    public func close() async { await store.close() }
+    /// Closes the records and the artifact store; call once, when done with the registry.
+    public func close() async {
+        await store.close()
+        await artifacts.close()
+    }
 
     /// The aliases the registry creates for the pipeline's stages.
     public static let productionAlias = "production"

@@ -25,7 +25,7 @@ import WharfCore
 /// CACHE/tmp/<uuid>/                  a download under way, renamed into objects once verified
 /// ```
 ///
-/// The store owns one HTTP client; call ``shutdown()`` once done with it.
+/// The store owns one HTTP client; call ``close()`` once done with it (``Registry/close()`` does).
 public final class S3ArtifactStore: ArtifactStore {
     /// The bucket, prefix and server.
     public let s3: S3Location
@@ -72,8 +72,8 @@ public final class S3ArtifactStore: ArtifactStore {
     }
 
     /// Closes the HTTP client's connections. Call once, when done with the store; no request may
-    /// follow.
-    public func shutdown() async {
+    /// follow. (AsyncHTTPClient stops a debug build whose client is released unclosed.)
+    public func close() async {
         try? await http.shutdown()
     }
 
@@ -285,7 +285,7 @@ public final class S3ArtifactStore: ArtifactStore {
         }
         let output = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard output >= 0 else { throw RegistryError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(output) }
+        defer { closeDescriptor(output) }
         do {
             for try await buffer in response.body {
                 try buffer.withUnsafeReadableBytes { (bytes: UnsafeRawBufferPointer) throws in

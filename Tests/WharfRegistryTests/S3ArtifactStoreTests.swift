@@ -216,9 +216,9 @@ final class MotoServer {
             // From now on every request must be signed with a known key.
             _ = try await admin.send(
                 S3Request(method: .POST, operation: "reset-auth", payload: .data(Data("0".utf8)), path: "/moto-api/reset-auth"))
-            await admin.shutdown()
+            await admin.close()
         } catch {
-            await admin.shutdown()
+            await admin.close()
             throw error
         }
         try await withStore { store in
@@ -236,9 +236,9 @@ final class MotoServer {
         defer { try? FileManager.default.removeItem(atPath: cache) }
         do {
             try await body(store)
-            await store.shutdown()
+            await store.close()
         } catch {
-            await store.shutdown()
+            await store.close()
             throw error
         }
     }
@@ -311,6 +311,22 @@ final class SampleTree {
 
 @Suite(.enabled(if: MotoServer.available, "needs .venv/bin/moto_server: run scripts/bootstrap"))
 struct S3ArtifactStoreTests {
+    /// Closing a registry closes its S3 store's HTTP client: a debug build stops with "Client not
+    /// shut down before the deinit" when the client is released open, which ended every
+    /// `wharf versions push` with an S3 artifact store in a crash.
+    @Test func closingTheRegistryClosesItsS3Store() async throws {
+        try await withMoto { moto in
+            let cache = FileManager.default.temporaryDirectory.appendingPathComponent("wharf-s3-cache-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: cache) }
+            let store = try S3ArtifactStore(url: moto.url(prefix: "closing"), credentials: moto.credentials, cacheDirectory: cache)
+            let registry = Registry(store: RegistryStore(backend: try SQLiteBackend(path: cache + "/registry.sqlite")), artifacts: store)
+            #expect(try await store.list() == [])
+            await registry.close()
+            await #expect(throws: (any Error).self) { try await store.list() }
+            await store.close()  // a second close is harmless; without the fix this one closes it
+        }
+    }
+
     @Test func storesAndMaterializesATree() async throws {
         let tree = try SampleTree()
         try await withMoto { moto in
@@ -510,7 +526,7 @@ struct S3ArtifactStoreTests {
                 return error?.kind == .storage && error?.message.contains("NoSuchBucket") == true
                     && error?.message.contains("s3://no-such-bucket/") == true
             }
-            await missing.shutdown()
+            await missing.close()
         }
     }
 }
@@ -530,6 +546,6 @@ struct S3UnreachableTests {
             return error?.kind == .storage && error?.message.contains("cannot reach the S3 endpoint http://127.0.0.1:\(port)") == true
                 && error?.message.contains("connection refused") == true
         }
-        await store.shutdown()
+        await store.close()
     }
 }

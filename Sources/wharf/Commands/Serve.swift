@@ -120,7 +120,13 @@ struct Serve: AsyncParsableCommand {
                 "kserve_v2": "http://\(host):\(port)/v2/models/<model>/infer",
             ])
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await registry?.close()
+            throw error
+        }
+        await registry?.close()
     }
 
     /// The management API token: the configured one, `$WHARF_API_TOKEN`, or the one in
