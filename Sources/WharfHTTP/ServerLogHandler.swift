@@ -8,9 +8,9 @@ public import Logging
 ///
 /// Metadata is rendered when a line is written, never when it is set. Hummingbird gives every
 /// request's logger its own request id; swift-log's `StreamLogHandler` renders the whole metadata
-/// again on each such change, which cost about 2 µs per request on every route while the server
-/// logged nothing (`--log-level warning`). Here a request that logs nothing pays for a dictionary
-/// write.
+/// again on each such change: 3 % of the no-op route's server time (about 1 µs a request) while
+/// the server logged nothing (`--log-level warning`). Here a request that logs nothing pays for a
+/// dictionary write.
 public struct ServerLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
