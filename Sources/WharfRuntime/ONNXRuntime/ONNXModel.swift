@@ -18,6 +18,12 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
     private let session: OpaquePointer
     /// NUL-terminated copies of the graph's input and output names, made once.
     private let cNames: [String: UnsafeMutablePointer<CChar>]
+    /// What every run passes: the inputs' names in the graph's order, and the outputs' when a
+    /// request names none, as Swift strings and as the C strings above.
+    private let inputNames: [String]
+    private let inputCNames: [UnsafePointer<CChar>?]
+    private let outputNames: [String]
+    private let outputCNames: [UnsafePointer<CChar>?]
 
     init(path: String, options: RuntimeOptions, library: ONNXRuntimeLibrary) throws {
         self.path = path
@@ -64,6 +70,10 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
             for spec in inputs + outputs where names[spec.name] == nil { names[spec.name] = strdup(spec.name) }
             self.cNames = names
             self.signatures = [Signature(key: Signature.defaultKey, inputs: inputs, outputs: outputs)]
+            inputNames = inputs.map(\.name)
+            inputCNames = inputs.map { UnsafePointer(names[$0.name]!) }
+            outputNames = outputs.map(\.name)
+            outputCNames = outputs.map { UnsafePointer(names[$0.name]!) }
         } catch {
             library.release(.releaseSession, session)
             throw error
@@ -111,21 +121,27 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
                 throw RuntimeError(
                     .unsupportedModel, "\(outputs ? "output" : "input") '\(name)' has ONNX element type \(elementType), which Wharf cannot serve")
             }
-            specs.append(TensorSpec(name: name, dtype: dtype, shape: TensorShape(dims.map(Int.init))))
+            specs.append(TensorSpec(name: name, dtype: dtype, shape: TensorShape(dims)))
         }
         return specs
     }
 
     /// Element type and dimensions (`-1` where dynamic) of a tensor type description.
-    private static func tensorTypeAndShape(_ info: OpaquePointer, library: ONNXRuntimeLibrary) throws -> (Int32, [Int64]) {
+    private static func tensorTypeAndShape(_ info: OpaquePointer, library: ONNXRuntimeLibrary) throws -> (Int32, [Int]) {
         var elementType: Int32 = 0
         try library.check(
             library.function(.getTensorElementType, wharf_ort_get_tensor_element_type_fn.self)(info, &elementType),
             "reading an element type")
         var rank = 0
         try library.check(library.function(.getDimensionsCount, wharf_ort_get_dimensions_count_fn.self)(info, &rank), "reading a rank")
-        var dims = [Int64](repeating: 0, count: rank)
-        try library.check(library.function(.getDimensions, wharf_ort_get_dimensions_fn.self)(info, &dims, rank), "reading dimensions")
+        var dims = [Int](repeating: 0, count: rank)
+        // ONNX Runtime writes int64_t, the layout of Int on every platform Wharf builds for.
+        let status = dims.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: Int64.self) { int64s in
+                library.function(.getDimensions, wharf_ort_get_dimensions_fn.self)(info, int64s.baseAddress, rank)
+            }
+        }
+        try library.check(status, "reading dimensions")
         return (elementType, dims)
     }
 
@@ -160,30 +176,32 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
     }
 
     public func run(prepared signature: Signature, inputs: [String: Tensor], outputs requested: [String]?) throws -> [String: Tensor] {
+        // The model has one signature, so `signature`'s names are the graph's (`prepare` checked
+        // the request against it). The name arrays are made once; the values live on the stack.
         let library = self.library
-        let inputNames = signature.inputs.map(\.name)
-        let outputNames = requested ?? signature.outputs.map(\.name)
-
-        var inputValues: [OpaquePointer?] = []
-        inputValues.reserveCapacity(inputNames.count)
-        defer { for value in inputValues { library.release(.releaseValue, value) } }
-        for name in inputNames {
-            inputValues.append(try makeValue(inputs[name]!, input: name))
-        }
-        var inputCNames = inputNames.map { UnsafePointer(cNames[$0]!) as UnsafePointer<CChar>? }
-        var outputCNames = outputNames.map { UnsafePointer(cNames[$0]!) as UnsafePointer<CChar>? }
-        var outputValues = [OpaquePointer?](repeating: nil, count: outputNames.count)
-
-        let status = withExtendedLifetime(inputs) {
-            inputValues.withUnsafeBufferPointer { values in
-                library.function(.run, wharf_ort_run_fn.self)(
-                    session, nil, &inputCNames, values.baseAddress, values.count, &outputCNames, outputCNames.count,
-                    &outputValues)
+        let outputNames = requested ?? self.outputNames
+        let requestedCNames = requested.map { names in names.map { UnsafePointer(cNames[$0]!) as UnsafePointer<CChar>? } }
+        let outputValues = try withUnsafeTemporaryAllocation(of: OpaquePointer?.self, capacity: inputNames.count) { inputValues in
+            inputValues.initialize(repeating: nil)
+            defer { for value in inputValues { library.release(.releaseValue, value) } }
+            for (index, name) in inputNames.enumerated() {
+                inputValues[index] = try makeValue(inputs[name]!, input: name)
             }
+            var outputValues = [OpaquePointer?](repeating: nil, count: outputNames.count)
+            let status = withExtendedLifetime(inputs) {
+                inputCNames.withUnsafeBufferPointer { inputCNames in
+                    (requestedCNames ?? outputCNames).withUnsafeBufferPointer { outputCNames in
+                        library.function(.run, wharf_ort_run_fn.self)(
+                            session, nil, inputCNames.baseAddress, UnsafePointer(inputValues.baseAddress), inputValues.count,
+                            outputCNames.baseAddress, outputCNames.count, &outputValues)
+                    }
+                }
+            }
+            try library.check(status, "", makeError: { code, text in
+                InferenceError(.runFailed, "ONNX Runtime failed to run the model: \(text)", status: code == .internal ? .internal : .invalidArgument)
+            })
+            return outputValues
         }
-        try library.check(status, "", makeError: { code, text in
-            InferenceError(.runFailed, "ONNX Runtime failed to run the model: \(text)", status: code == .internal ? .internal : .invalidArgument)
-        })
 
         var result: [String: Tensor] = [:]
         var firstError: (any Error)?
@@ -203,21 +221,25 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
     /// `tensor` alive until the value is released.
     private func makeValue(_ tensor: Tensor, input: String) throws -> OpaquePointer {
         let library = self.library
-        var dims = tensor.shape.map(Int64.init)
         let elementType = ONNXRuntimeLibrary.elementType(for: tensor.dtype)
         var value: OpaquePointer?
         switch tensor.storage {
         case .dense(let buffer, let offset, let byteCount):
-            try library.check(
-                library.function(.createTensorWithDataAsOrtValue, wharf_ort_create_tensor_with_data_fn.self)(
-                    library.cpuMemory, buffer.baseAddress + offset, byteCount, &dims, dims.count, elementType, &value),
-                "wrapping input '\(input)'")
+            // The shape is passed as it is: int64_t has Int's layout on every platform Wharf builds for.
+            let status = tensor.shape.withUnsafeBufferPointer { shape in
+                shape.withMemoryRebound(to: Int64.self) { int64s in
+                    library.function(.createTensorWithDataAsOrtValue, wharf_ort_create_tensor_with_data_fn.self)(
+                        library.cpuMemory, buffer.baseAddress + offset, byteCount, int64s.baseAddress, int64s.count, elementType, &value)
+                }
+            }
+            try library.check(status, "wrapping input '\(input)'")
         case .strings(let elements):
             if let index = elements.firstIndex(where: { $0.contains(0) }) {
                 throw InferenceError(
                     .dtypeMismatch,
                     "input '\(input)' element \(index) contains a NUL byte; ONNX Runtime string tensors hold NUL-free text")
             }
+            var dims = tensor.shape.map(Int64.init)
             try library.check(
                 library.function(.createTensorAsOrtValue, wharf_ort_create_tensor_as_value_fn.self)(
                     library.allocator, &dims, dims.count, elementType, &value),
@@ -256,15 +278,14 @@ public final class ONNXModel: InferenceModel, @unchecked Sendable {
             library.release(.releaseValue, value)
             throw error
         }
-        let (elementType, dims): (Int32, [Int64])
+        let (elementType, shape): (Int32, [Int])
         do {
             defer { library.release(.releaseTensorTypeAndShapeInfo, info) }
-            (elementType, dims) = try ONNXModel.tensorTypeAndShape(info!, library: library)
+            (elementType, shape) = try ONNXModel.tensorTypeAndShape(info!, library: library)
         } catch {
             library.release(.releaseValue, value)
             throw error
         }
-        let shape = dims.map { Int($0) }
         guard let dtype = ONNXRuntimeLibrary.dataType(elementType: elementType) else {
             library.release(.releaseValue, value)
             throw RuntimeError(.unsupportedModel, "output '\(output)' has ONNX element type \(elementType), which Wharf cannot serve")
