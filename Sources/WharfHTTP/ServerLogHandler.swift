@@ -37,6 +37,10 @@ public struct ServerLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
+        if let error = event.error {
+            merged["error.message"] = "\(error)"
+            merged["error.type"] = "\(String(reflecting: type(of: error)))"
+        }
         var line = ServerLogHandler.timestamp()
         line += " \(event.level)"
         if !label.isEmpty { line += " \(label)" }

@@ -58,6 +58,19 @@ struct ServerLogHandlerTests {
         #expect(lines.all.first?.contains(" hb.request.id=counted [") == true, "\(lines.all)")
     }
 
+    struct Refused: Error, CustomStringConvertible {
+        var description: String { "refused" }
+    }
+
+    @Test func anEventsErrorBecomesMetadata() {
+        let lines = Lines()
+        let logger = Logger(label: "wharf") { label in ServerLogHandler(label: label, level: .info, sink: lines.sink) }
+        logger.log(level: .error, "failed", error: Refused(), source: "Tests")
+        let line = lines.all.first ?? ""
+        #expect(line.contains(" error.message=refused error.type="), "\(line)")
+        #expect(line.contains("Refused [Tests] failed\n"), "\(line)")
+    }
+
     @Test func laterMetadataWins() {
         let lines = Lines()
         var logger = Logger(label: "") { label in ServerLogHandler(label: label, level: .info, sink: lines.sink) }
